@@ -1,0 +1,59 @@
+# ferry: top-level build.
+#
+#   make            build ferry.ko and the ferry agent
+#   make check      every test tier; ends with "N passed, N failed"
+#   make demo       the whole flow in the VM lab
+#   make vm-test T=name   one VM scenario
+#   make lint       checkpatch --strict, sparse, W=1, clang-format
+#   make bench      benchmarks in the VM lab (ratios)
+
+# Newest installed Debian amd64 headers unless KDIR is given.
+KDIR ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
+ifeq ($(KDIR),)
+KDIR := /lib/modules/$(shell uname -r)/build
+endif
+export KDIR
+
+.PHONY: all kmod agent unit kunit vm vm-test check demo lint bench fuzz \
+	install-deps clean
+
+all: kmod agent
+
+kmod:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+agent:
+	$(MAKE) -C agent
+
+unit: agent
+	$(MAKE) -C tests/unit run
+
+kunit:
+	scripts/kunit.sh
+
+vm: kmod agent
+	tests/vm/run.sh
+
+vm-test: kmod agent
+	tests/vm/run.sh $(T)
+
+check:
+	scripts/check.sh
+
+demo: install-deps kmod agent
+	tests/vm/demo.sh
+
+lint: install-deps
+	scripts/lint.sh
+
+bench: install-deps kmod agent
+	tests/bench/run.sh
+
+install-deps:
+	@scripts/install-deps.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C agent clean
+	$(MAKE) -C tests/unit clean
+	rm -rf build
