@@ -2,7 +2,7 @@
 # Run ferry's KUnit tests under user-mode Linux.
 #
 # The kernel tree is Debian's linux-source-6.1, extracted once into a cache
-# outside the repository (keyed by the package version) and reused; kmod/ is
+# outside the repository (scripts/kernel-tree.sh) and reused; kmod/ is
 # synced into drivers/ferry/ with checksums so that a warm run rebuilds only
 # what changed. Lockdep is on (see kmod/kunitconfig).
 #
@@ -11,35 +11,22 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-src_tar=/usr/src/linux-source-6.1.tar.xz
-[ -f "$src_tar" ] || { echo "kunit: $src_tar missing (run scripts/install-deps.sh)" >&2; exit 1; }
-ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-cache=${FERRY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry}/kunit-$ver
-tree=$cache/linux-source-6.1
+tree=$("$top/scripts/kernel-tree.sh")
+cache=$(dirname "$tree")
 jobs=$(nproc)
 
-if [ ! -f "$cache/.extracted" ]; then
-	echo "kunit: extracting linux-source $ver into $cache (once)"
-	rm -rf "$cache"
-	mkdir -p "$cache"
-	tar -C "$cache" -xJf "$src_tar"
-	# Hook drivers/ferry into the tree's Kconfig and Makefile.
-	echo 'source "drivers/ferry/Kconfig"' >>"$tree/drivers/Kconfig"
-	echo 'obj-$(CONFIG_FERRY_KUNIT_TEST) += ferry/' >>"$tree/drivers/Makefile"
-	touch "$cache/.extracted"
-fi
-
 mkdir -p "$tree/drivers/ferry/uapi/linux"
-# -c: compare contents, so unchanged files keep their timestamps (warm builds).
-rsync_like() {
+# Copy only sources that differ, so unchanged files keep their timestamps
+# (warm builds); never kmod/Kbuild, which would override the KUnit Makefile.
+sync_sources() {
 	local from=$1 to=$2 f
-	for f in "$from"/*; do
+	for f in "$from"/*.[ch]; do
 		[ -f "$f" ] || continue
 		cmp -s "$f" "$to/$(basename "$f")" || cp "$f" "$to/"
 	done
 }
-rsync_like "$top/kmod" "$tree/drivers/ferry"
-rsync_like "$top/uapi/linux" "$tree/drivers/ferry/uapi/linux"
+sync_sources "$top/kmod" "$tree/drivers/ferry"
+sync_sources "$top/uapi/linux" "$tree/drivers/ferry/uapi/linux"
 cmp -s "$top/kmod/Kconfig.kunit" "$tree/drivers/ferry/Kconfig" ||
 	cp "$top/kmod/Kconfig.kunit" "$tree/drivers/ferry/Kconfig"
 cmp -s "$top/kmod/Makefile.kunit" "$tree/drivers/ferry/Makefile" ||

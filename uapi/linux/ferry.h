@@ -37,6 +37,7 @@ enum ferry_cmd {
 
 	__FERRY_CMD_MAX,
 };
+
 #define FERRY_CMD_MAX (__FERRY_CMD_MAX - 1)
 
 enum ferry_attr {
@@ -56,6 +57,7 @@ enum ferry_attr {
 
 	__FERRY_ATTR_MAX,
 };
+
 #define FERRY_ATTR_MAX (__FERRY_ATTR_MAX - 1)
 
 /* Per-volume I/O counters (all u64), nested in FERRY_ATTR_STATS. */
@@ -74,6 +76,7 @@ enum ferry_stat {
 
 	__FERRY_STAT_MAX,
 };
+
 #define FERRY_STAT_MAX (__FERRY_STAT_MAX - 1)
 
 #define FERRY_CHUNK_MIN		4096U

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry: the /dev/ferryN block device, a bio-based device stacked on a
+ * data device (like dm-linear): every bio is cloned onto the data device,
+ * and the clone's completion completes the original.
+ */
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/wait_bit.h>
+#include <net/netlink.h>
+
+#include "ferry.h"
+#include "names.h"
+
+/* Protects ferry_volumes; serialises attach and detach (see ferry.h). */
+DEFINE_MUTEX(ferry_volumes_lock);
+LIST_HEAD(ferry_volumes);
+
+static int ferry_major;
+static DEFINE_IDA(ferry_index_ida);	/* N of /dev/ferryN */
+
+static void ferry_count(struct ferry_volume *vol, enum ferry_stat stat,
+			u64 n)
+{
+	atomic64_add(n, &vol->stats.v[stat]);
+}
+
+static void ferry_account_bio(struct ferry_volume *vol, struct bio *bio)
+{
+	u64 bytes = bio->bi_iter.bi_size;
+
+	if (bio->bi_opf & REQ_PREFLUSH)
+		ferry_count(vol, FERRY_STAT_FLUSHES, 1);
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		ferry_count(vol, FERRY_STAT_READS, 1);
+		ferry_count(vol, FERRY_STAT_READ_BYTES, bytes);
+		break;
+	case REQ_OP_WRITE:
+		if (!bytes)	/* an empty flush */
+			break;
+		ferry_count(vol, FERRY_STAT_WRITES, 1);
+		ferry_count(vol, FERRY_STAT_WRITE_BYTES, bytes);
+		break;
+	case REQ_OP_DISCARD:
+		ferry_count(vol, FERRY_STAT_DISCARDS, 1);
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		ferry_count(vol, FERRY_STAT_WRITE_ZEROES, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+static void ferry_clone_endio(struct bio *clone)
+{
+	struct bio *orig = clone->bi_private;
+	struct ferry_volume *vol = orig->bi_bdev->bd_disk->private_data;
+
+	if (clone->bi_status) {
+		orig->bi_status = clone->bi_status;
+		ferry_count(vol, FERRY_STAT_ERRORS, 1);
+	}
+	bio_put(clone);
+	bio_endio(orig);
+	/*
+	 * Detach waits for the last completion (see ferry_volume_detach);
+	 * vol may be freed once the count is zero, and wake_up_var() does
+	 * not dereference its argument.
+	 */
+	if (atomic64_dec_and_test(&vol->stats.v[FERRY_STAT_IN_FLIGHT]))
+		wake_up_var(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
+}
+
+static void ferry_submit_bio(struct bio *bio)
+{
+	struct ferry_volume *vol = bio->bi_bdev->bd_disk->private_data;
+	struct bio *clone;
+
+	ferry_account_bio(vol, bio);
+	/* Allocation from the bio_set's mempool cannot fail with GFP_NOIO. */
+	clone = bio_alloc_clone(vol->data.bdev, bio, GFP_NOIO, &vol->clones);
+	clone->bi_private = bio;
+	clone->bi_end_io = ferry_clone_endio;
+	atomic64_inc(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
+	submit_bio_noacct(clone);
+}
+
+static int ferry_open(FERRY_OPEN_ARGS)
+{
+	struct ferry_volume *vol = FERRY_OPEN_DISK->private_data;
+	int ret = 0;
+
+	mutex_lock(&vol->open_lock);
+	if (vol->dying)
+		ret = -ENXIO;
+	else
+		vol->open_count++;
+	mutex_unlock(&vol->open_lock);
+	return ret;
+}
+
+static void ferry_release(FERRY_RELEASE_ARGS)
+{
+	struct ferry_volume *vol = disk->private_data;
+
+	mutex_lock(&vol->open_lock);
+	vol->open_count--;
+	mutex_unlock(&vol->open_lock);
+}
+
+static const struct block_device_operations ferry_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = ferry_submit_bio,
+	.open = ferry_open,
+	.release = ferry_release,
+};
+
+unsigned int ferry_volume_open_count(struct ferry_volume *vol)
+{
+	unsigned int n;
+
+	mutex_lock(&vol->open_lock);
+	n = vol->open_count;
+	mutex_unlock(&vol->open_lock);
+	return n;
+}
+
+/* Caller holds ferry_volumes_lock. */
+struct ferry_volume *ferry_volume_find(const char *name)
+{
+	struct ferry_volume *vol;
+
+	lockdep_assert_held(&ferry_volumes_lock);
+	list_for_each_entry(vol, &ferry_volumes, node)
+		if (!strcmp(vol->name, name))
+			return vol;
+	return NULL;
+}
+
+/* @busy and @fail must be string literals: extack keeps the pointer. */
+static int ferry_open_one(struct ferry_bdev *b, const char *path,
+			  void *holder, const char *busy, const char *fail,
+			  struct netlink_ext_ack *extack)
+{
+	int ret = ferry_bdev_open(b, path, holder);
+
+	if (ret && extack)
+		extack->_msg = ret == -EBUSY ? busy : fail;
+	return ret;
+}
+
+static int ferry_open_lower(struct ferry_volume *vol,
+			    struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	ret = ferry_open_one(&vol->data, vol->data_path, vol,
+			     "data device is in use (mounted or attached?)",
+			     "cannot open the data device", extack);
+	if (ret)
+		return ret;
+	ret = ferry_open_one(&vol->cow, vol->cow_path, vol,
+			     "CoW device is in use (mounted or attached?)",
+			     "cannot open the CoW device", extack);
+	if (ret)
+		return ret;
+	/* Both opens share one holder, so exclusivity alone cannot catch this. */
+	if (vol->data.bdev == vol->cow.bdev) {
+		NL_SET_ERR_MSG(extack, "data and CoW are the same device");
+		return -EINVAL;
+	}
+	if (vol->data.bdev->bd_disk->fops == &ferry_fops ||
+	    vol->cow.bdev->bd_disk->fops == &ferry_fops) {
+		NL_SET_ERR_MSG(extack, "a ferry device cannot back another");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ferry_create_disk(struct ferry_volume *vol)
+{
+	struct gendisk *disk;
+	int ret;
+
+	disk = ferry_alloc_disk(vol->data.bdev);
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
+	disk->major = ferry_major;
+	disk->first_minor = vol->index;
+	disk->minors = 1;
+	disk->flags |= GENHD_FL_NO_PART;
+	disk->fops = &ferry_fops;
+	disk->private_data = vol;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "ferry%d", vol->index);
+	set_capacity(disk, bdev_nr_sectors(vol->data.bdev));
+
+	ret = add_disk(disk);
+	if (ret) {
+		put_disk(disk);
+		return ret;
+	}
+	vol->disk = disk;
+	return 0;
+}
+
+static void ferry_volume_free(struct ferry_volume *vol)
+{
+	ferry_bdev_close(&vol->cow);
+	ferry_bdev_close(&vol->data);
+	bioset_exit(&vol->clones);
+	if (vol->index >= 0)
+		ida_free(&ferry_index_ida, vol->index);
+	kfree(vol);
+}
+
+int ferry_volume_attach(const struct ferry_attach_args *args,
+			struct ferry_volume **out,
+			struct netlink_ext_ack *extack)
+{
+	struct ferry_volume *vol;
+	int ret;
+
+	if (!ferry_name_valid(args->name)) {
+		NL_SET_ERR_MSG(extack,
+			       "invalid name: 1-31 of A-Z a-z 0-9 . _ - , not starting with . or -");
+		return -EINVAL;
+	}
+	if (!ferry_chunk_size_valid(args->chunk_size)) {
+		NL_SET_ERR_MSG(extack,
+			       "invalid chunk size: a power of two from 4 KiB to 1 MiB");
+		return -EINVAL;
+	}
+
+	mutex_lock(&ferry_volumes_lock);
+	if (ferry_volume_find(args->name)) {
+		mutex_unlock(&ferry_volumes_lock);
+		NL_SET_ERR_MSG(extack, "a volume with this name is attached");
+		return -EEXIST;
+	}
+
+	ret = -ENOMEM;
+	vol = kzalloc(sizeof(*vol), GFP_KERNEL);
+	if (!vol)
+		goto out_unlock;
+	vol->index = -1;
+	strscpy(vol->name, args->name, sizeof(vol->name));
+	strscpy(vol->data_path, args->data_path, sizeof(vol->data_path));
+	strscpy(vol->cow_path, args->cow_path, sizeof(vol->cow_path));
+	vol->chunk_size = args->chunk_size;
+	mutex_init(&vol->open_lock);
+
+	ret = bioset_init(&vol->clones, BIO_POOL_SIZE, 0, 0);
+	if (ret)
+		goto out_free;
+	ret = ida_alloc_max(&ferry_index_ida, MINORMASK, GFP_KERNEL);
+	if (ret < 0)
+		goto out_free;
+	vol->index = ret;
+
+	ret = ferry_open_lower(vol, extack);
+	if (ret)
+		goto out_free;
+	ret = ferry_create_disk(vol);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot create the block device");
+		goto out_free;
+	}
+	list_add_tail(&vol->node, &ferry_volumes);
+	mutex_unlock(&ferry_volumes_lock);
+	pr_info("ferry: %s attached as %s (data %s, cow %s)\n", vol->name,
+		vol->disk->disk_name, vol->data_path, vol->cow_path);
+	*out = vol;
+	return 0;
+
+out_free:
+	ferry_volume_free(vol);
+out_unlock:
+	mutex_unlock(&ferry_volumes_lock);
+	return ret;
+}
+
+/* Caller holds ferry_volumes_lock. */
+int ferry_volume_detach(struct ferry_volume *vol,
+			struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&ferry_volumes_lock);
+
+	mutex_lock(&vol->open_lock);
+	if (vol->open_count) {
+		mutex_unlock(&vol->open_lock);
+		NL_SET_ERR_MSG(extack, "device is open (mounted or in use)");
+		return -EBUSY;
+	}
+	vol->dying = true;
+	mutex_unlock(&vol->open_lock);
+
+	list_del(&vol->node);
+	pr_info("ferry: %s detached from %s\n", vol->name,
+		vol->disk->disk_name);
+	del_gendisk(vol->disk);
+	/*
+	 * A bio-based queue is only entered for the submission, so clones
+	 * can still be in flight after del_gendisk(); their completions
+	 * use the disk and the bio_set.
+	 */
+	wait_var_event(&vol->stats.v[FERRY_STAT_IN_FLIGHT],
+		       !atomic64_read(&vol->stats.v[FERRY_STAT_IN_FLIGHT]));
+	put_disk(vol->disk);
+	ferry_volume_free(vol);
+	return 0;
+}
+
+int ferry_volume_init(void)
+{
+	ferry_major = register_blkdev(0, "ferry");
+	return ferry_major < 0 ? ferry_major : 0;
+}
+
+void ferry_volume_exit(void)
+{
+	struct ferry_volume *vol, *next;
+
+	mutex_lock(&ferry_volumes_lock);
+	list_for_each_entry_safe(vol, next, &ferry_volumes, node)
+		WARN_ON(ferry_volume_detach(vol, NULL));
+	mutex_unlock(&ferry_volumes_lock);
+	unregister_blkdev(ferry_major, "ferry");
+	ida_destroy(&ferry_index_ida);
+}
