@@ -34,6 +34,39 @@ enum ferry_cmd {
 	 * DATA_DEV, COW_DEV, CHUNK_SIZE, OPEN_COUNT, STATS.
 	 */
 	FERRY_CMD_GET_VOLUME,
+	/*
+	 * SNAPSHOT: VOLUMES (nested NAMEs, one consistency group: all are
+	 * quiesced in one window), [LABEL], [TAGS], [DEADLINE_MS].
+	 * Replies one message per volume: NAME, SNAP (nested snapshot).
+	 */
+	FERRY_CMD_SNAPSHOT,
+	/*
+	 * GET_SNAPSHOT: NAME and SNAP_ID for one; dump with NAME for all
+	 * snapshots of a volume. Replies NAME, SNAP (nested, ferry_snap_attr).
+	 */
+	FERRY_CMD_GET_SNAPSHOT,
+	/* DELETE_SNAPSHOT: NAME, SNAP_ID. Frees the CoW space it alone used. */
+	FERRY_CMD_DELETE_SNAPSHOT,
+	/*
+	 * SET_TAGS: NAME, SNAP_ID, TAGS (nested TAG strings "key=value";
+	 * "key=" removes key). Replies like GET_SNAPSHOT; emits TAG_CHANGED.
+	 */
+	FERRY_CMD_SET_TAGS,
+	/*
+	 * CHANGED (dump): NAME, SINCE_EPOCH or SINCE_ID, [UNTIL_ID].
+	 * Messages carry EXTENT attributes (nested OFFSET, LENGTH in bytes)
+	 * for the regions written after snapshot SINCE up to snapshot UNTIL
+	 * (or now), and CBT_UUID/CBT_GEN; SINCE may have been deleted.
+	 */
+	FERRY_CMD_CHANGED,
+	/* Multicast on "events": EVENT, NAME, [SNAP_ID], [TAG], [MESSAGE]. */
+	FERRY_CMD_EVENT,
+	/*
+	 * CLONE: NAME, SNAP_ID: a writable snapshot of a snapshot (fire
+	 * drills); its writes go to the CoW store; DELETE_SNAPSHOT drops it.
+	 * Replies like GET_SNAPSHOT (the clone is a snapshot with PARENT).
+	 */
+	FERRY_CMD_CLONE,
 
 	__FERRY_CMD_MAX,
 };
@@ -54,6 +87,26 @@ enum ferry_attr {
 	FERRY_ATTR_COW_DEV,	/* u32, dev_t of the CoW device */
 	FERRY_ATTR_OPEN_COUNT,	/* u32, opens of /dev/ferryN */
 	FERRY_ATTR_STATS,	/* nested, enum ferry_stat */
+	FERRY_ATTR_VOLUMES,	/* nested list of NAME */
+	FERRY_ATTR_SNAP,	/* nested, enum ferry_snap_attr */
+	FERRY_ATTR_SNAP_ID,	/* u32 */
+	FERRY_ATTR_LABEL,	/* string: application, filesystem, crash */
+	FERRY_ATTR_TAGS,	/* nested list of TAG */
+	FERRY_ATTR_TAG,		/* string "key=value" */
+	FERRY_ATTR_DEADLINE_MS,	/* u32, quiesce deadline (default 10000) */
+	FERRY_ATTR_SINCE_ID,	/* u32 */
+	FERRY_ATTR_SINCE_EPOCH,	/* u64 */
+	FERRY_ATTR_UNTIL_ID,	/* u32 */
+	FERRY_ATTR_EXTENT,	/* nested: OFFSET, LENGTH */
+	FERRY_ATTR_OFFSET,	/* u64, bytes */
+	FERRY_ATTR_LENGTH,	/* u64, bytes */
+	FERRY_ATTR_CBT_UUID,	/* binary, 16 bytes: identity of the map */
+	FERRY_ATTR_CBT_GEN,	/* u64: bumped when the map can't be trusted */
+	FERRY_ATTR_EPOCH,	/* u64, current epoch of the volume */
+	FERRY_ATTR_EVENT,	/* u32, enum ferry_event */
+	FERRY_ATTR_MESSAGE,	/* string */
+	FERRY_ATTR_COW_TOTAL,	/* u64, bytes of the CoW store for data */
+	FERRY_ATTR_COW_USED,	/* u64, bytes holding preserved chunks */
 
 	__FERRY_ATTR_MAX,
 };
@@ -78,6 +131,51 @@ enum ferry_stat {
 };
 
 #define FERRY_STAT_MAX (__FERRY_STAT_MAX - 1)
+
+/* A snapshot, nested in FERRY_ATTR_SNAP. */
+enum ferry_snap_attr {
+	FERRY_SNAP_UNSPEC,
+	FERRY_SNAP_PAD,
+	FERRY_SNAP_ID,		/* u32, per volume, never reused */
+	FERRY_SNAP_EPOCH,	/* u64, the epoch the snapshot closed */
+	FERRY_SNAP_STATE,	/* u32, enum ferry_snap_state */
+	FERRY_SNAP_DISK_NAME,	/* string, e.g. "ferry0s3" */
+	FERRY_SNAP_CREATED_NS,	/* u64, CLOCK_REALTIME */
+	FERRY_SNAP_LABEL,	/* string */
+	FERRY_SNAP_TAGS,	/* nested list of FERRY_ATTR_TAG */
+	FERRY_SNAP_STALL_NS,	/* u64, time new bios were held */
+	FERRY_SNAP_FREEZE_NS,	/* u64, time the filesystem was frozen */
+	FERRY_SNAP_COW_BYTES,	/* u64, CoW data preserved for it */
+	FERRY_SNAP_PARENT,	/* u32, for a writable clone: its snapshot */
+	FERRY_SNAP_FROZEN,	/* u32, 1 if a filesystem was frozen for it */
+
+	__FERRY_SNAP_MAX,
+};
+
+#define FERRY_SNAP_MAX (__FERRY_SNAP_MAX - 1)
+
+enum ferry_snap_state {
+	FERRY_STATE_LIVE,
+	FERRY_STATE_INVALID,	/* lost data: CoW store full or I/O error */
+};
+
+enum ferry_event {
+	FERRY_EVENT_SNAP_CREATED = 1,
+	FERRY_EVENT_SNAP_DELETED,
+	FERRY_EVENT_SNAP_INVALID,
+	FERRY_EVENT_TAG_CHANGED,
+	FERRY_EVENT_COW_LOW,
+	FERRY_EVENT_DEVICE_ERROR,
+};
+
+/* Tags: at most FERRY_TAGS_MAX per snapshot. */
+#define FERRY_TAGS_MAX		32
+#define FERRY_TAG_KEY_MAX	63	/* [A-Za-z0-9._-] */
+#define FERRY_TAG_VALUE_MAX	255	/* printable ASCII */
+#define FERRY_LABEL_MAX		15
+
+/* The CoW store raises FERRY_EVENT_COW_LOW below this much free space. */
+#define FERRY_COW_LOW_PERCENT	10
 
 #define FERRY_CHUNK_MIN		4096U
 #define FERRY_CHUNK_MAX		(1024U * 1024U)
