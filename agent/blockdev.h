@@ -5,6 +5,7 @@
 #ifndef FERRY_BLOCKDEV_H
 #define FERRY_BLOCKDEV_H
 
+#include <limits.h> /* PATH_MAX, the size of resolve_block_device()'s @out */
 #include <stddef.h>
 #include <sys/types.h>
 
