@@ -53,7 +53,20 @@ static int set_sockopts(struct nl_sock *sk)
 	return 0;
 }
 
+/* Spelled out in the CLI contract: tests look for it. */
+static const char not_loaded[] =
+	"the ferry kernel module is not loaded (modprobe ferry)";
+
 int kapi_open(struct kapi **out, struct ferr *e)
+{
+	int err = kapi_open_family(out, FERRY_GENL_NAME, e);
+
+	if (err == -ENOENT)
+		ferr_set(e, err, "%s", not_loaded);
+	return err;
+}
+
+int kapi_open_family(struct kapi **out, const char *family, struct ferr *e)
 {
 	struct kapi *k = calloc(1, sizeof(*k));
 	int err;
@@ -77,16 +90,16 @@ int kapi_open(struct kapi **out, struct ferr *e)
 		return ferr_set(e, err, "netlink socket options: %s",
 				strerror(-err));
 	}
-	k->family = genl_ctrl_resolve(k->sk, FERRY_GENL_NAME);
+	k->family = genl_ctrl_resolve(k->sk, family);
 	if (k->family < 0) {
 		err = k->family;
 		kapi_close(k);
 		if (err == -NLE_OBJ_NOTFOUND)
-			return ferr_set(
-				e, -ENOENT,
-				"the ferry kernel module is not loaded (modprobe ferry)");
-		return ferr_set(e, -EIO, "cannot resolve the ferry family: %s",
-				nl_geterror(err));
+			return ferr_set(e, -ENOENT,
+					"generic netlink family %s not found",
+					family);
+		return ferr_set(e, -EIO, "cannot resolve the %s family: %s",
+				family, nl_geterror(err));
 	}
 	*out = k;
 	return 0;

@@ -27,6 +27,8 @@ struct kapi;
  * to load the module when the family is not registered.
  */
 int kapi_open(struct kapi **out, struct ferr *e);
+/* The same for any generic-netlink family: lets tests use "nlctrl". */
+int kapi_open_family(struct kapi **out, const char *family, struct ferr *e);
 void kapi_close(struct kapi *k);
 
 /* A request for @cmd; @flags such as NLM_F_DUMP. NULL when out of memory. */
