@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ferry agent: the subcommands. Each takes argv starting at its own name
+ * and returns the process exit status.
+ */
+#ifndef FERRY_COMMANDS_H
+#define FERRY_COMMANDS_H
+
+#include "context.h"
+
+struct ferry_command {
+	const char *name;
+	const char *synopsis; /* for "ferry --help" */
+	int (*run)(struct ferry_ctx *ctx, int argc, char **argv);
+};
+
+/* cmd_volume.c */
+int cmd_attach(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_detach(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_status(struct ferry_ctx *ctx, int argc, char **argv);
+
+#endif /* FERRY_COMMANDS_H */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry agent: global options and dispatch to the subcommands.
+ *
+ * Nothing here is worth a unit test: tests/unit links every object but
+ * this one.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "util.h"
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.1"
+#endif
+
+static const struct ferry_command commands[] = {
+	{ "attach", "NAME --data DEV --cow DEV [--chunk SIZE]", cmd_attach },
+	{ "detach", "NAME", cmd_detach },
+	{ "status", "[NAME] [--json]", cmd_status },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: ferry [--state-dir DIR] [--config FILE] [--json] COMMAND [ARGS]\n\n");
+	fprintf(f, "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  ferry %s %s\n", commands[i].name,
+			commands[i].synopsis);
+	fprintf(f,
+		"\nglobal options:\n"
+		"  --state-dir DIR  state directory (default %s)\n"
+		"  --config FILE    configuration file (default %s)\n"
+		"  --json           machine-readable output\n"
+		"  --help, --version\n"
+		"\"ferry COMMAND --help\" describes one command; see ferry(8).\n",
+		FERRY_DEFAULT_STATE_DIR, FERRY_DEFAULT_CONFIG);
+}
+
+static const struct ferry_command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+enum { OPT_VERSION = 0x300 };
+
+/* Returns -1 to go on to the command, else the exit status. */
+static int global_options(struct ferry_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ferr e;
+	int c;
+
+	cli_getopt_reset();
+	/* "+": stop at the command; its options are its own. */
+	while ((c = cli_getopt_ex(argc, argv, "+:h", opts, &e)) != -1) {
+		if (c < 0) {
+			ferry_error(NULL, "%s (try ferry --help)", e.msg);
+			return EXIT_USAGE;
+		}
+		if (c == OPT_HELP) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (c == OPT_VERSION) {
+			printf("ferry %s\n", FERRY_VERSION);
+			return EXIT_OK;
+		}
+		cli_common_opt(ctx, c, optarg);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct ferry_command *cmd;
+	struct ferry_ctx ctx;
+	int ret;
+
+	ctx_init(&ctx);
+	ret = global_options(&ctx, argc, argv);
+	if (ret >= 0)
+		return ret;
+	if (optind >= argc) {
+		ferry_error(NULL, "no command given (try ferry --help)");
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		ferry_error(argv[optind], "unknown command (try ferry --help)");
+		return EXIT_USAGE;
+	}
+	ctx.cmd = cmd->name;
+	ret = cmd->run(&ctx, argc - optind, argv + optind);
+	ctx_free(&ctx);
+	return ret;
+}
