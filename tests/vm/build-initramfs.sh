@@ -74,6 +74,18 @@ mkcpio() { # root archive
 	mv "$2.tmp" "$2"
 }
 
+ko=$top/kmod/ferry.ko
+agent=$top/agent/ferry
+if [ "${FERRY_VM_NO_FERRY:-0}" != 1 ]; then
+	missing=""
+	[ -f "$ko" ] || missing="$missing kmod/ferry.ko"
+	[ -x "$agent" ] || missing="$missing agent/ferry"
+	if [ -n "$missing" ]; then
+		echo "build-initramfs: missing$missing (run make first)" >&2
+		exit 1
+	fi
+fi
+
 # ---- base part -------------------------------------------------------------
 
 busybox=$(command -v busybox || true)
@@ -141,21 +153,15 @@ if [ ! -s "$base" ]; then
 	mkcpio "$stage" "$base"
 	rm -rf "$stage"
 	trap - EXIT
+	# Drop base images of older script/package versions unused for a week.
+	for old in "$(dirname "$cachedir")"/vm-*/base.cpio.gz; do
+		[ "$old" != "$base" ] && [ -n "$(find "$old" -atime +7 2>/dev/null)" ] &&
+			rm -rf "$(dirname "$old")"
+	done
 fi
 
 # ---- ferry part ------------------------------------------------------------
 
-ko=$top/kmod/ferry.ko
-agent=$top/agent/ferry
-if [ "${FERRY_VM_NO_FERRY:-0}" != 1 ]; then
-	missing=""
-	[ -f "$ko" ] || missing="$missing kmod/ferry.ko"
-	[ -x "$agent" ] || missing="$missing agent/ferry"
-	if [ -n "$missing" ]; then
-		echo "build-initramfs: missing$missing (run make first)" >&2
-		exit 1
-	fi
-fi
 
 fstage=$out/ferry-stage
 rm -rf "$fstage"

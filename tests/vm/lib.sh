@@ -162,9 +162,11 @@ wait_dev() {
 	done
 }
 
-# sum_dev DEV: sha256 of the whole device.
+# sum_dev DEV: sha256 of the whole device, read with O_DIRECT (no page
+# cache: what is on the device, whichever device wrote it).
 sum_dev() {
-	/usr/bin/sha256sum <"$1" | cut -d' ' -f1
+	/usr/bin/dd if="$1" bs=1M iflag=direct status=none |
+		/usr/bin/sha256sum | cut -d' ' -f1
 }
 
 # sum_range DEV OFFSET LENGTH: sha256 of a byte range (multiples of 4 KiB).
@@ -185,12 +187,19 @@ dev_size() {
 }
 
 # ferry_json [NAME]: `ferry status --json`, checked to be valid JSON.
+# shellcheck disable=SC2120 # NAME is optional
 ferry_json() {
 	"$FERRY" status "$@" --json >"$SCRATCH/status.json" ||
 		fail "ferry status $* --json failed"
 	/usr/bin/jq -e . "$SCRATCH/status.json" >/dev/null ||
 		fail "ferry status --json printed invalid JSON: $(cat "$SCRATCH/status.json")"
 	cat "$SCRATCH/status.json"
+}
+
+# volumes: `ferry status --json` of every volume, compact, on one line.
+volumes() {
+	# shellcheck disable=SC2119 # no NAME: every volume
+	ferry_json | /usr/bin/jq -c .
 }
 
 # ferry_devs: the /dev/ferryN nodes present, one a line.
@@ -202,29 +211,56 @@ ferry_devs() {
 }
 
 # make_tree DIR NFILES: NFILES files with random contents under DIR, most
-# small, some 512 KiB and 4 MiB, plus a few odd sizes.
+# small, some 512 KiB and 4 MiB, plus a few odd sizes. (busybox head: no
+# exec of a dynamically linked program per file, which is slow under TCG.)
 make_tree() {
 	_dir=$1 _n=$2 _i=0
 	mkdir -p "$_dir"
 	while [ "$_i" -lt "$_n" ]; do
 		_sub=$_dir/d$((_i % 16))
-		mkdir -p "$_sub"
+		[ -d "$_sub" ] || mkdir -p "$_sub"
 		case $((_i % 50)) in
-		0) _kb=4096 ;;        # a few 4 MiB files
+		0) _kb=4096 ;;
 		1 | 2) _kb=512 ;;
 		*) _kb=$((_i % 13 + 1)) ;;
 		esac
-		/usr/bin/dd if=/dev/urandom of="$_sub/f$_i" bs=1024 count="$_kb" \
-			status=none || fail "writing $_sub/f$_i"
+		head -c $((_kb * 1024)) /dev/urandom >"$_sub/f$_i" ||
+			fail "writing $_sub/f$_i"
 		_i=$((_i + 1))
 	done
-	# A few odd sizes (not multiples of the block size).
-	/usr/bin/dd if=/dev/urandom of="$_dir/odd1" bs=1 count=1 status=none
-	/usr/bin/dd if=/dev/urandom of="$_dir/odd2" bs=4099 count=3 status=none
+	head -c 1 /dev/urandom >"$_dir/odd1"
+	head -c 12297 /dev/urandom >"$_dir/odd2"
 	: >"$_dir/empty"
 }
 
 # sum_tree DIR: sha256sum lines for every file under DIR, paths relative.
 sum_tree() {
 	(cd "$1" && find . -type f | sort | xargs /usr/bin/sha256sum)
+}
+
+# assert_same_dev A B: the whole devices A and B hold the same bytes.
+# (cmp, after dropping clean page cache so both are read from the devices;
+# a byte compare is several times faster than sha256 under TCG.)
+assert_same_dev() {
+	_sa=$(/usr/sbin/blockdev --getsize64 "$1") || fail "size of $1"
+	_sb=$(/usr/sbin/blockdev --getsize64 "$2") || fail "size of $2"
+	assert_eq "$_sa" "$_sb" "size of $1 vs $2"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	/usr/bin/cmp "$1" "$2" || fail "$1 and $2 differ"
+}
+
+# claimable DEV: true when DEV can be opened exclusively (device-mapper
+# claims the devices of a table with O_EXCL).
+claimable() {
+	/usr/sbin/dmsetup create ferry-probe --table "0 8 linear $1 0" \
+		>/dev/null 2>&1 || return 1
+	/usr/sbin/dmsetup remove ferry-probe >/dev/null 2>&1 ||
+		fail "dmsetup remove ferry-probe"
+	return 0
+}
+
+# file_sum FILE: sha256 of a file.
+file_sum() {
+	/usr/bin/sha256sum <"$1" | cut -d' ' -f1
 }

@@ -3,7 +3,7 @@
 # dm, discard. Must stay cheap.
 # disks: 320M 64M 64M
 # timeout: 120
-# shellcheck source=tests/vm/lib.sh
+# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
 step "disks present"
