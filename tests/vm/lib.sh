@@ -1,0 +1,266 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2034 # variables and functions are for the scenarios
+# Helpers for VM lab scenarios (sourced by /scenarios/NAME.sh, run by
+# busybox sh inside the guest).
+#
+# Busybox sh runs its own applets before anything on PATH, even when a GNU
+# tool of the same name is installed. The functions below make the usual
+# names run the GNU tools (by absolute path); the paths are also available
+# as $DD, $DATE, ... Scenario code should compare bytes, not exit codes.
+
+set -u
+
+DD=/usr/bin/dd
+DATE=/usr/bin/date
+TIMEOUT=/usr/bin/timeout
+SHA256SUM=/usr/bin/sha256sum
+STAT=/usr/bin/stat
+TRUNCATE=/usr/bin/truncate
+CMP=/usr/bin/cmp
+OD=/usr/bin/od
+BLOCKDEV=/usr/sbin/blockdev
+BLKDISCARD=/usr/sbin/blkdiscard
+LOSETUP=/usr/sbin/losetup
+MOUNT=/usr/bin/mount
+UMOUNT=/usr/bin/umount
+MKE2FS=/usr/sbin/mke2fs
+MKFS_EXT4=/usr/sbin/mkfs.ext4
+MKFS_XFS=/usr/sbin/mkfs.xfs
+FIO=/usr/bin/fio
+JQ=/usr/bin/jq
+DMSETUP=/usr/sbin/dmsetup
+SQLITE3=/usr/bin/sqlite3
+IP=/usr/bin/ip
+TC=/usr/sbin/tc
+FERRY=/usr/sbin/ferry
+
+dd() { /usr/bin/dd "$@"; }
+date() { /usr/bin/date "$@"; }
+timeout() { /usr/bin/timeout "$@"; }
+sha256sum() { /usr/bin/sha256sum "$@"; }
+stat() { /usr/bin/stat "$@"; }
+truncate() { /usr/bin/truncate "$@"; }
+cmp() { /usr/bin/cmp "$@"; }
+od() { /usr/bin/od "$@"; }
+fallocate() { /usr/bin/fallocate "$@"; }
+fsfreeze() { /usr/sbin/fsfreeze "$@"; }
+blockdev() { /usr/sbin/blockdev "$@"; }
+blkdiscard() { /usr/sbin/blkdiscard "$@"; }
+losetup() { /usr/sbin/losetup "$@"; }
+mount() { /usr/bin/mount "$@"; }
+umount() { /usr/bin/umount "$@"; }
+mke2fs() { /usr/sbin/mke2fs "$@"; }
+ip() { /usr/bin/ip "$@"; }
+tc() { /usr/sbin/tc "$@"; }
+
+# Scratch directory for this scenario (tmpfs).
+SCRATCH=$(mktemp -d /tmp/scenario.XXXXXX)
+SCENARIO=$(basename "$0" .sh)
+
+# step TEXT: a progress line, with seconds since the scenario started.
+_t0=$(/usr/bin/date +%s)
+step() {
+	echo "--- [$(($(/usr/bin/date +%s) - _t0))s] $*"
+}
+
+# fail MSG: print and end the scenario with status 1.
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# assert_eq ACTUAL EXPECTED [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] ||
+		fail "${3:-value}: got '$1', expected '$2'"
+}
+
+# assert_ne ACTUAL UNEXPECTED [WHAT]
+assert_ne() {
+	[ "$1" != "$2" ] ||
+		fail "${3:-value}: got '$1', expected anything else"
+}
+
+# ok CMD...: run CMD, fail the scenario if it exits non-zero.
+ok() {
+	"$@" || fail "command failed (exit $?): $*"
+}
+
+# expect_fail CMD...: CMD must exit non-zero and print exactly one
+# (non-empty) line on stderr. That line is left in $ERR, stdout in $OUT.
+ERR=
+OUT=
+expect_fail() {
+	_rc=0
+	"$@" >"$SCRATCH/ef.out" 2>"$SCRATCH/ef.err" || _rc=$?
+	OUT=$(cat "$SCRATCH/ef.out")
+	ERR=$(cat "$SCRATCH/ef.err")
+	_lines=$(awk 'END { print NR }' "$SCRATCH/ef.err")
+	if [ "$_rc" -eq 0 ]; then
+		fail "expected failure, got exit 0: $* (stderr: $ERR)"
+	fi
+	[ "$_rc" -lt 124 ] || fail "exit $_rc (killed/crashed?): $*"
+	if [ "$_lines" -ne 1 ] || [ -z "$ERR" ]; then
+		echo "stderr was:" >&2
+		cat "$SCRATCH/ef.err" >&2
+		fail "expected exactly one line on stderr, got $_lines: $*"
+	fi
+	echo "    expected failure (exit $_rc): $ERR"
+}
+
+# expect_err_match PATTERN: $ERR (from expect_fail) matches grep -E -i PATTERN.
+expect_err_match() {
+	echo "$ERR" | grep -Eiq -- "$1" ||
+		fail "error message '$ERR' does not match /$1/"
+}
+
+# load_ferry: insert the module, check the agent talks to it.
+load_ferry() {
+	[ -f /lib/ferry/ferry.ko ] || fail "no /lib/ferry/ferry.ko in the initramfs"
+	[ -x "$FERRY" ] || fail "no $FERRY in the initramfs"
+	if [ ! -d /sys/module/ferry ]; then
+		insmod /lib/ferry/ferry.ko || fail "insmod ferry.ko failed"
+	fi
+	[ -d /sys/module/ferry ] || fail "ferry module not loaded"
+	"$FERRY" status >/dev/null || fail "ferry status failed after insmod"
+}
+
+# unload_ferry: rmmod, must succeed.
+unload_ferry() {
+	rmmod ferry || fail "rmmod ferry failed"
+	[ ! -d /sys/module/ferry ] || fail "ferry module still loaded after rmmod"
+}
+
+# ferry_attach NAME DATA COW [ARGS...]: attach, echo the device path (the
+# last line of the agent's stdout); fails the scenario otherwise.
+ferry_attach() {
+	_n=$1 _d=$2 _c=$3
+	shift 3
+	"$FERRY" attach "$_n" --data "$_d" --cow "$_c" "$@" >"$SCRATCH/attach.out" ||
+		fail "ferry attach $_n --data $_d --cow $_c $* failed"
+	_dev=$(tail -n 1 "$SCRATCH/attach.out")
+	case $_dev in
+	/dev/ferry[0-9]*) ;;
+	*) fail "ferry attach printed '$_dev' as its last line, expected /dev/ferryN" ;;
+	esac
+	wait_dev "$_dev"
+	echo "$_dev"
+}
+
+# ferry_detach NAME
+ferry_detach() {
+	"$FERRY" detach "$1" || fail "ferry detach $1 failed"
+}
+
+# wait_dev PATH: wait up to 5 s for a block device node.
+wait_dev() {
+	_i=0
+	while [ ! -b "$1" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -le 50 ] || fail "$1 did not appear"
+		sleep 0.1
+	done
+}
+
+# sum_dev DEV: sha256 of the whole device, read with O_DIRECT (no page
+# cache: what is on the device, whichever device wrote it).
+sum_dev() {
+	/usr/bin/dd if="$1" bs=1M iflag=direct status=none |
+		/usr/bin/sha256sum | cut -d' ' -f1
+}
+
+# sum_range DEV OFFSET LENGTH: sha256 of a byte range (multiples of 4 KiB).
+sum_range() {
+	/usr/bin/dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$(($3 / 4096)) \
+		iflag=direct status=none | /usr/bin/sha256sum | cut -d' ' -f1
+}
+
+# zero_sum LENGTH: sha256 of LENGTH zero bytes (multiple of 4 KiB).
+zero_sum() {
+	/usr/bin/dd if=/dev/zero bs=4096 count=$(($1 / 4096)) status=none |
+		/usr/bin/sha256sum | cut -d' ' -f1
+}
+
+# dev_size DEV: size in bytes.
+dev_size() {
+	/usr/sbin/blockdev --getsize64 "$1"
+}
+
+# ferry_json [NAME]: `ferry status --json`, checked to be valid JSON.
+# shellcheck disable=SC2120 # NAME is optional
+ferry_json() {
+	"$FERRY" status "$@" --json >"$SCRATCH/status.json" ||
+		fail "ferry status $* --json failed"
+	/usr/bin/jq -e . "$SCRATCH/status.json" >/dev/null ||
+		fail "ferry status --json printed invalid JSON: $(cat "$SCRATCH/status.json")"
+	cat "$SCRATCH/status.json"
+}
+
+# volumes: `ferry status --json` of every volume, compact, on one line.
+volumes() {
+	# shellcheck disable=SC2119 # no NAME: every volume
+	ferry_json | /usr/bin/jq -c .
+}
+
+# ferry_devs: the /dev/ferryN nodes present, one a line.
+ferry_devs() {
+	for _b in /sys/block/ferry*; do
+		[ -e "$_b" ] && echo "${_b#/sys/block/}"
+	done
+	return 0
+}
+
+# make_tree DIR NFILES: NFILES files with random contents under DIR, most
+# small, some 512 KiB and 4 MiB, plus a few odd sizes. (busybox head: no
+# exec of a dynamically linked program per file, which is slow under TCG.)
+make_tree() {
+	_dir=$1 _n=$2 _i=0
+	mkdir -p "$_dir"
+	while [ "$_i" -lt "$_n" ]; do
+		_sub=$_dir/d$((_i % 16))
+		[ -d "$_sub" ] || mkdir -p "$_sub"
+		case $((_i % 50)) in
+		0) _kb=4096 ;;
+		1 | 2) _kb=512 ;;
+		*) _kb=$((_i % 13 + 1)) ;;
+		esac
+		head -c $((_kb * 1024)) /dev/urandom >"$_sub/f$_i" ||
+			fail "writing $_sub/f$_i"
+		_i=$((_i + 1))
+	done
+	head -c 1 /dev/urandom >"$_dir/odd1"
+	head -c 12297 /dev/urandom >"$_dir/odd2"
+	: >"$_dir/empty"
+}
+
+# sum_tree DIR: sha256sum lines for every file under DIR, paths relative.
+sum_tree() {
+	(cd "$1" && find . -type f | sort | xargs /usr/bin/sha256sum)
+}
+
+# assert_same_dev A B: the whole devices A and B hold the same bytes.
+# (cmp, after dropping clean page cache so both are read from the devices;
+# a byte compare is several times faster than sha256 under TCG.)
+assert_same_dev() {
+	_sa=$(/usr/sbin/blockdev --getsize64 "$1") || fail "size of $1"
+	_sb=$(/usr/sbin/blockdev --getsize64 "$2") || fail "size of $2"
+	assert_eq "$_sa" "$_sb" "size of $1 vs $2"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	/usr/bin/cmp "$1" "$2" || fail "$1 and $2 differ"
+}
+
+# claimable DEV: true when DEV can be opened exclusively (device-mapper
+# claims the devices of a table with O_EXCL).
+claimable() {
+	/usr/sbin/dmsetup create ferry-probe --table "0 8 linear $1 0" \
+		>/dev/null 2>&1 || return 1
+	/usr/sbin/dmsetup remove ferry-probe >/dev/null 2>&1 ||
+		fail "dmsetup remove ferry-probe"
+	return 0
+}
+
+# file_sum FILE: sha256 of a file.
+file_sum() {
+	/usr/bin/sha256sum <"$1" | cut -d' ' -f1
+}

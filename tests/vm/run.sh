@@ -1,0 +1,146 @@
+#!/bin/bash
+# Run VM lab scenarios: tests/vm/run.sh [NAME...] (default: all of
+# tests/vm/scenarios/*.sh). Each scenario boots its own QEMU (TCG) VM.
+#
+# Scenario headers (comment lines near the top of the script):
+#   # disks: 1G 256M 256M   sizes of /dev/vdb, /dev/vdc, ... (default 3 x 512M)
+#   # timeout: 300          seconds for the whole VM run (default 300)
+# /dev/vda is always a 256M scratch disk.
+#
+# The guest prints "FERRY-SCENARIO-RESULT NAME PASS|FAIL" on its console; a
+# missing marker (panic, hang, timeout) is a failure. Console logs are kept
+# in build/vm/logs/NAME.log. With $FERRY_RESULTS set, "pass vm:NAME" /
+# "fail vm:NAME" lines are appended to it.
+#
+# Environment: FERRY_VM_JOBS (parallel VMs, default: number of CPUs),
+# FERRY_VM_NO_FERRY=1 (lab self-test without ferry.ko/agent), KVER.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+vm=$top/build/vm
+sdir=$top/tests/vm/scenarios
+
+if [ $# -gt 0 ]; then
+	names=("$@")
+else
+	names=()
+	for f in "$sdir"/*.sh; do
+		[ -e "$f" ] && names+=("$(basename "$f" .sh)")
+	done
+fi
+for n in "${names[@]}"; do
+	n=${n%.sh}
+	if [ ! -f "$sdir/$n.sh" ]; then
+		echo "vm: no scenario '$n' in tests/vm/scenarios" >&2
+		[ -n "${FERRY_RESULTS:-}" ] && echo "fail vm:$n" >>"$FERRY_RESULTS"
+		exit 1
+	fi
+done
+
+tests/vm/build-initramfs.sh || exit 1
+kver=$(cat "$vm/kver")
+kernel=/boot/vmlinuz-$kver
+initrd=$vm/initramfs.cpio.gz
+[ -r "$kernel" ] || { echo "vm: cannot read $kernel" >&2; exit 1; }
+
+mkdir -p "$vm/logs" "$vm/status"
+jobs_max=${FERRY_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
+
+header() { # file key default
+	local v
+	v=$(sed -n "1,20s/^#[[:space:]]*$2:[[:space:]]*//p" "$1" | head -n 1)
+	echo "${v:-$3}"
+}
+
+# shellcheck disable=SC2054 # commas are QEMU option syntax
+# run_one NAME: boot one VM; writes PASS/FAIL to $vm/status/NAME.
+run_one() {
+	local name=$1 script=$sdir/$1.sh
+	local log=$vm/logs/$name.log ddir=$vm/disks/$name
+	local sizes limit guest_limit i args=() letters=bcdefghijklmnop
+	sizes=$(header "$script" disks "512M 512M 512M")
+	limit=$(header "$script" timeout 300)
+	# The guest's own timeout leaves time for booting and reporting.
+	guest_limit=$((limit - 40))
+	[ "$guest_limit" -ge $((limit / 2)) ] || guest_limit=$((limit / 2))
+
+	rm -rf "$ddir"
+	mkdir -p "$ddir"
+	truncate -s 256M "$ddir/vda.img"
+	args+=(-drive "file=$ddir/vda.img,format=raw,if=none,id=vda,cache=unsafe,discard=unmap"
+		-device virtio-blk-pci,drive=vda,serial=scratch)
+	i=0
+	for s in $sizes; do
+		local d=vd${letters:$i:1}
+		truncate -s "$s" "$ddir/$d.img"
+		args+=(-drive "file=$ddir/$d.img,format=raw,if=none,id=$d,cache=unsafe,discard=unmap"
+			-device "virtio-blk-pci,drive=$d,serial=$d")
+		i=$((i + 1))
+	done
+
+	local t0 t1 rc
+	t0=$(date +%s)
+	timeout -k 10 "$limit" qemu-system-x86_64 \
+		-accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-nic none "${args[@]}" \
+		</dev/null >"$log" 2>&1
+	rc=$?
+	t1=$(date +%s)
+
+	local res=FAIL why=""
+	if tr -d '\r' <"$log" | grep -qx "FERRY-SCENARIO-RESULT $name PASS"; then
+		res=PASS
+	elif tr -d '\r' <"$log" | grep -qx "FERRY-SCENARIO-RESULT $name FAIL"; then
+		why="scenario failed"
+	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="no result: VM killed after ${limit}s"
+	else
+		why="no result marker: panic or crash? (qemu exit $rc)"
+	fi
+
+	local msg
+	if [ "$res" = PASS ]; then
+		rm -rf "$ddir"
+		msg="vm: PASS $name ($((t1 - t0))s)"
+	else
+		msg="vm: FAIL $name ($((t1 - t0))s): $why
+---- last lines of $log
+$(tr -d '\r' <"$log" | tail -n 30)
+---- full log: $log (disks kept in $ddir)"
+	fi
+	echo "$res" >"$vm/status/$name"
+	echo "$msg"
+}
+
+rm -f "$vm"/status/*
+running=0
+for n in "${names[@]}"; do
+	n=${n%.sh}
+	if [ "$running" -ge "$jobs_max" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	run_one "$n" &
+	running=$((running + 1))
+done
+wait
+
+passed=0 failed=0
+for n in "${names[@]}"; do
+	n=${n%.sh}
+	if [ "$(cat "$vm/status/$n" 2>/dev/null)" = PASS ]; then
+		passed=$((passed + 1))
+		r=pass
+	else
+		failed=$((failed + 1))
+		r=fail
+	fi
+	[ -n "${FERRY_RESULTS:-}" ] && echo "$r vm:$n" >>"$FERRY_RESULTS"
+done
+echo "vm: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
