@@ -23,14 +23,23 @@ static inline int ferry_bdev_open(struct ferry_bdev *b, const char *path,
 #ifdef FERRY_HAVE_BDEV_FILE_OPEN
 	b->file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE,
 					 holder, NULL);
-	if (IS_ERR(b->file))
-		return PTR_ERR(b->file);
+	if (IS_ERR(b->file)) {
+		int ret = PTR_ERR(b->file);
+
+		b->file = NULL;
+		return ret;
+	}
 	b->bdev = file_bdev(b->file);
 #else
 	b->bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE |
 					   FMODE_EXCL, holder);
-	if (IS_ERR(b->bdev))
-		return PTR_ERR(b->bdev);
+	if (IS_ERR(b->bdev)) {
+		int ret = PTR_ERR(b->bdev);
+
+		/* ferry_bdev_close() must see "not open". */
+		b->bdev = NULL;
+		return ret;
+	}
 #endif
 	return 0;
 }
