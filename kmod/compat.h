@@ -8,6 +8,7 @@
 
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <net/genetlink.h>
 
 /* An exclusively opened backing device. */
 struct ferry_bdev {
@@ -94,5 +95,38 @@ static inline struct gendisk *ferry_alloc_disk(struct block_device *lower)
 	return disk;
 #endif
 }
+
+/*
+ * Freeze the filesystem mounted on @bdev, if any; *frozen says whether
+ * there was one. Without a filesystem this only counts the freeze.
+ */
+static inline int ferry_freeze(struct block_device *bdev, bool *frozen)
+{
+	int ret;
+
+#ifdef FERRY_HAVE_BDEV_FREEZE
+	ret = bdev_freeze(bdev);
+	*frozen = !ret && bdev->bd_holder;
+#else
+	ret = freeze_bdev(bdev);
+	*frozen = !ret && bdev->bd_fsfreeze_sb;
+#endif
+	return ret;
+}
+
+static inline void ferry_thaw(struct block_device *bdev)
+{
+#ifdef FERRY_HAVE_BDEV_FREEZE
+	bdev_thaw(bdev);
+#else
+	thaw_bdev(bdev);
+#endif
+}
+
+#ifdef FERRY_HAVE_GENL_INFO_DUMP
+#define ferry_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#else
+#define ferry_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
 
 #endif /* FERRY_COMPAT_H */

@@ -73,7 +73,7 @@ bool ferry_epochs_any_in(const struct ferry_epochs *live, u32 lo, u32 hi)
 	return i < live->n && live->e[i] <= hi;
 }
 
-bool ferry_exc_need_copy(const struct ferry_excmap *m, u64 c, u32 cur,
+bool ferry_exc_need_copy(struct ferry_excmap *m, u64 c, u32 cur,
 			 const struct ferry_epochs *live, u32 *lo, u32 *hi)
 {
 	u32 w = READ_ONCE(m->written[c]);
@@ -97,7 +97,7 @@ int ferry_exc_insert(struct ferry_excmap *m, u64 c, struct ferry_exc *e,
 	return ret;
 }
 
-enum ferry_src ferry_exc_lookup(const struct ferry_excmap *m, u64 c, u32 s,
+enum ferry_src ferry_exc_lookup(struct ferry_excmap *m, u64 c, u32 s,
 				u64 *cow_chunk)
 {
 	struct ferry_exc *e;
@@ -143,7 +143,7 @@ u64 ferry_exc_prune(struct ferry_excmap *m, const struct ferry_epochs *live,
 }
 
 /* The epoch in which chunk c's content as of epoch @until was written. */
-static u32 ferry_exc_written_as_of(const struct ferry_excmap *m, u64 c,
+static u32 ferry_exc_written_as_of(struct ferry_excmap *m, u64 c,
 				   u32 until)
 {
 	u32 w = READ_ONCE(m->written[c]);
@@ -158,7 +158,7 @@ static u32 ferry_exc_written_as_of(const struct ferry_excmap *m, u64 c,
 	return FERRY_EPOCH_NOW;
 }
 
-u64 ferry_exc_next_changed(const struct ferry_excmap *m, u64 start,
+u64 ferry_exc_next_changed(struct ferry_excmap *m, u64 start,
 			   u32 since, u32 until, u64 *run)
 {
 	u64 c, end;

@@ -49,7 +49,7 @@ bool ferry_epochs_any_in(const struct ferry_epochs *live, u32 lo, u32 hi);
  * Must chunk @c be preserved before its first write in epoch @cur?
  * If so, *lo and *hi are the epochs the copy will serve.
  */
-bool ferry_exc_need_copy(const struct ferry_excmap *m, u64 c, u32 cur,
+bool ferry_exc_need_copy(struct ferry_excmap *m, u64 c, u32 cur,
 			 const struct ferry_epochs *live, u32 *lo, u32 *hi);
 /* Links a copy in as the newest of its chunk. */
 int ferry_exc_insert(struct ferry_excmap *m, u64 c, struct ferry_exc *e,
@@ -61,7 +61,7 @@ enum ferry_src {
 	FERRY_SRC_LOST,		/* no copy: the snapshot is not valid */
 };
 
-enum ferry_src ferry_exc_lookup(const struct ferry_excmap *m, u64 c, u32 s,
+enum ferry_src ferry_exc_lookup(struct ferry_excmap *m, u64 c, u32 s,
 				u64 *cow_chunk);
 
 /*
@@ -76,7 +76,7 @@ u64 ferry_exc_prune(struct ferry_excmap *m, const struct ferry_epochs *live,
  * after epoch @since; *run is set to the number of consecutive changed
  * chunks from there. Returns m->nr_chunks when there is none.
  */
-u64 ferry_exc_next_changed(const struct ferry_excmap *m, u64 start,
+u64 ferry_exc_next_changed(struct ferry_excmap *m, u64 start,
 			   u32 since, u32 until, u64 *run);
 
 #endif /* FERRY_EXC_H */

@@ -9,9 +9,15 @@
 #include <linux/blkdev.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/uuid.h>
+#include <linux/xarray.h>
+#include <net/genetlink.h>
 #include <linux/ferry.h>
 
 #include "compat.h"
+#include "alloc.h"
+#include "exc.h"
+#include "tags.h"
 
 /* Per-volume I/O counters, indexed by enum ferry_stat. */
 struct ferry_stats {
@@ -33,11 +39,13 @@ struct ferry_volume {
 	char cow_path[FERRY_PATH_MAX + 1];
 	u32 chunk_size;
 	int index;			/* N of /dev/ferryN */
+	int minor;
 
 	struct ferry_bdev data;
 	struct ferry_bdev cow;
 	struct gendisk *disk;
-	struct bio_set clones;		/* bios sent to the data device */
+	struct bio_set clones;		/* bios sent to the lower devices */
+	struct bio_set splits;		/* bios split at chunk boundaries */
 
 	/* open_lock protects open_count and dying. */
 	struct mutex open_lock;
@@ -45,6 +53,81 @@ struct ferry_volume {
 	bool dying;			/* detach started: refuse new opens */
 
 	struct ferry_stats stats;
+
+	/*
+	 * The gate: while held, new bios wait on held_bios (quiesce);
+	 * admitted bios are counted in stats IN_FLIGHT. gate_lock protects
+	 * held and held_bios.
+	 */
+	spinlock_t gate_lock;
+	bool held;
+	struct bio_list held_bios;
+
+	/*
+	 * Snapshot state. map_lock protects epoch, snaps, live, excmap,
+	 * alloc, pending, next_snap_id, cow_low; excmap.written[] is also
+	 * read without it on the write fast path.
+	 */
+	struct mutex map_lock;
+	u32 epoch;			/* epoch being written */
+	u32 next_snap_id;
+	struct list_head snaps;		/* struct ferry_snap, oldest first */
+	u32 *live;			/* sorted epochs of live snapshots */
+	unsigned int nr_live;
+	struct ferry_excmap excmap;
+	struct ferry_alloc alloc;
+	struct xarray pending;		/* chunk -> struct ferry_copy */
+	bool cow_low;			/* COW_LOW event sent */
+
+	u32 chunk_shift;		/* sectors per chunk, log2 */
+	u64 nr_chunks;			/* chunks of the origin */
+	uuid_t cow_uuid;
+	uuid_t cbt_uuid;
+	u64 cbt_gen;
+	struct workqueue_struct *wq;	/* copy jobs */
+	bool store_open;		/* header written dirty at attach */
+
+	/*
+	 * Snapshot reads in flight from the origin, hashed by chunk: a
+	 * write that overwrites a preserved chunk waits for them.
+	 */
+	atomic_t origin_readers[64];
+	wait_queue_head_t readers_wait;
+};
+
+/* A snapshot of a volume, with its read-only block device. */
+struct ferry_snap {
+	struct list_head node;		/* on vol->snaps */
+	struct ferry_volume *vol;
+	u32 id;
+	u32 epoch;
+	u32 parent;			/* clone: the snapshot it writes over */
+	enum ferry_snap_state state;
+	char label[FERRY_LABEL_MAX + 1];
+	u64 created_ns;
+	u64 stall_ns;
+	u64 freeze_ns;
+	bool frozen;
+	struct ferry_tags tags;
+	struct gendisk *disk;
+	int minor;
+	struct xarray own;		/* clone: chunk -> its CoW chunk */
+
+	/* open_lock protects open_count and dying. */
+	struct mutex open_lock;
+	unsigned int open_count;
+	bool dying;
+	atomic64_t in_flight;
+};
+
+/* A chunk being preserved; the writes to it wait on it. */
+struct ferry_copy {
+	struct work_struct work;
+	struct ferry_volume *vol;
+	u64 chunk;
+	u32 lo, hi;
+	u32 epoch;
+	struct bio_list waiting;	/* under vol->map_lock */
 };
 
 /*
@@ -74,7 +157,64 @@ unsigned int ferry_volume_open_count(struct ferry_volume *vol);
 int ferry_volume_init(void);
 void ferry_volume_exit(void);
 
+static inline sector_t ferry_chunk_sector(struct ferry_volume *vol, u64 c)
+{
+	return c << vol->chunk_shift;
+}
+
+static inline u64 ferry_sector_chunk(struct ferry_volume *vol, sector_t s)
+{
+	return s >> vol->chunk_shift;
+}
+
+/* volume.c */
+int ferry_minor_get(void);
+void ferry_minor_put(int minor);
+void ferry_pass_through(struct ferry_volume *vol, struct bio *bio);
+void ferry_gate_hold(struct ferry_volume *vol);
+int ferry_gate_drain(struct ferry_volume *vol, unsigned long timeout);
+void ferry_gate_release(struct ferry_volume *vol);
+
+/* cow.c */
+int ferry_cow_init(struct ferry_volume *vol);
+void ferry_cow_exit(struct ferry_volume *vol);
+void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio);
+void ferry_snap_submit_bio(struct bio *bio);
+u64 ferry_cow_bytes_used(struct ferry_volume *vol);
+u64 ferry_cow_bytes_total(struct ferry_volume *vol);
+
+/* snapshot.c */
+struct ferry_snap *ferry_snap_find(struct ferry_volume *vol, u32 id);
+int ferry_snapshot_group(struct ferry_volume **vols, unsigned int n,
+			 const char *label, struct nlattr *tags,
+			 unsigned int deadline_ms, struct ferry_snap **out,
+			 struct netlink_ext_ack *extack);
+int ferry_snap_delete(struct ferry_snap *snap,
+		      struct netlink_ext_ack *extack);
+int ferry_snap_clone(struct ferry_snap *parent, struct ferry_snap **out,
+		     struct netlink_ext_ack *extack);
+void ferry_snap_invalidate(struct ferry_volume *vol, u32 lo, u32 hi,
+			   const char *why);
+int ferry_snap_add_disk(struct ferry_snap *snap);
+void ferry_snaps_add_disks(struct ferry_volume *vol);
+int ferry_snaps_close(struct ferry_volume *vol);
+void ferry_snaps_reopen(struct ferry_volume *vol);
+void ferry_snaps_del_disks(struct ferry_volume *vol);
+void ferry_snaps_free(struct ferry_volume *vol);
+struct ferry_snap *ferry_snap_alloc(struct ferry_volume *vol, gfp_t gfp);
+int ferry_live_rebuild(struct ferry_volume *vol);
+
+/* store.c */
+int ferry_store_open(struct ferry_volume *vol,
+		     struct netlink_ext_ack *extack);
+void ferry_store_close(struct ferry_volume *vol);
+
+/* events.c */
+void ferry_event(struct ferry_volume *vol, enum ferry_event ev, u32 snap_id,
+		 const char *tag, const char *msg, gfp_t gfp);
+
 /* netlink.c */
+extern struct genl_family ferry_genl_family;
 int ferry_netlink_init(void);
 void ferry_netlink_exit(void);
 

@@ -21,11 +21,22 @@ LIST_HEAD(ferry_volumes);
 
 static int ferry_major;
 static DEFINE_IDA(ferry_index_ida);	/* N of /dev/ferryN */
+static DEFINE_IDA(ferry_minor_ida);	/* minors of volumes and snapshots */
 
 static void ferry_count(struct ferry_volume *vol, enum ferry_stat stat,
 			u64 n)
 {
 	atomic64_add(n, &vol->stats.v[stat]);
+}
+
+int ferry_minor_get(void)
+{
+	return ida_alloc_max(&ferry_minor_ida, MINORMASK, GFP_KERNEL);
+}
+
+void ferry_minor_put(int minor)
+{
+	ida_free(&ferry_minor_ida, minor);
 }
 
 static void ferry_account_bio(struct ferry_volume *vol, struct bio *bio)
@@ -76,9 +87,9 @@ static void ferry_clone_endio(struct bio *clone)
 		wake_up_var(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
 }
 
-static void ferry_submit_bio(struct bio *bio)
+/* Sends an admitted bio (or a piece of one) to the data device. */
+void ferry_pass_through(struct ferry_volume *vol, struct bio *bio)
 {
-	struct ferry_volume *vol = bio->bi_bdev->bd_disk->private_data;
 	struct bio *clone;
 
 	ferry_account_bio(vol, bio);
@@ -86,8 +97,70 @@ static void ferry_submit_bio(struct bio *bio)
 	clone = bio_alloc_clone(vol->data.bdev, bio, GFP_NOIO, &vol->clones);
 	clone->bi_private = bio;
 	clone->bi_end_io = ferry_clone_endio;
-	atomic64_inc(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
 	submit_bio_noacct(clone);
+}
+
+/*
+ * Admits a bio (counted in IN_FLIGHT until it completes) unless the gate
+ * is held for a quiesce, in which case the bio waits on held_bios.
+ */
+static bool ferry_gate_enter(struct ferry_volume *vol, struct bio *bio)
+{
+	bool admitted;
+
+	spin_lock(&vol->gate_lock);
+	admitted = !vol->held;
+	if (admitted)
+		atomic64_inc(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
+	else
+		bio_list_add(&vol->held_bios, bio);
+	spin_unlock(&vol->gate_lock);
+	return admitted;
+}
+
+void ferry_gate_hold(struct ferry_volume *vol)
+{
+	spin_lock(&vol->gate_lock);
+	vol->held = true;
+	spin_unlock(&vol->gate_lock);
+}
+
+/* Waits until every admitted bio has completed. */
+int ferry_gate_drain(struct ferry_volume *vol, unsigned long timeout)
+{
+	atomic64_t *in_flight = &vol->stats.v[FERRY_STAT_IN_FLIGHT];
+
+	if (!wait_var_event_timeout(in_flight, !atomic64_read(in_flight),
+				    timeout))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* Opens the gate and resubmits the bios held meanwhile, in order. */
+void ferry_gate_release(struct ferry_volume *vol)
+{
+	struct bio_list held;
+	struct bio *bio;
+
+	spin_lock(&vol->gate_lock);
+	vol->held = false;
+	held = vol->held_bios;
+	bio_list_init(&vol->held_bios);
+	spin_unlock(&vol->gate_lock);
+	while ((bio = bio_list_pop(&held)))
+		submit_bio_noacct(bio);
+}
+
+static void ferry_submit_bio(struct bio *bio)
+{
+	struct ferry_volume *vol = bio->bi_bdev->bd_disk->private_data;
+
+	if (!ferry_gate_enter(vol, bio))
+		return;
+	if (op_is_write(bio_op(bio)))
+		ferry_cow_write_bio(vol, bio);
+	else
+		ferry_pass_through(vol, bio);
 }
 
 static int ferry_open(FERRY_OPEN_ARGS)
@@ -191,7 +264,7 @@ static int ferry_create_disk(struct ferry_volume *vol)
 	if (IS_ERR(disk))
 		return PTR_ERR(disk);
 	disk->major = ferry_major;
-	disk->first_minor = vol->index;
+	disk->first_minor = vol->minor;
 	disk->minors = 1;
 	disk->flags |= GENHD_FL_NO_PART;
 	disk->fops = &ferry_fops;
@@ -210,11 +283,17 @@ static int ferry_create_disk(struct ferry_volume *vol)
 
 static void ferry_volume_free(struct ferry_volume *vol)
 {
+	ferry_store_close(vol);
+	ferry_snaps_free(vol);
+	ferry_cow_exit(vol);
 	ferry_bdev_close(&vol->cow);
 	ferry_bdev_close(&vol->data);
 	bioset_exit(&vol->clones);
+	bioset_exit(&vol->splits);
 	if (vol->index >= 0)
 		ida_free(&ferry_index_ida, vol->index);
+	if (vol->minor >= 0)
+		ferry_minor_put(vol->minor);
 	kfree(vol);
 }
 
@@ -248,21 +327,35 @@ int ferry_volume_attach(const struct ferry_attach_args *args,
 	if (!vol)
 		goto out_unlock;
 	vol->index = -1;
+	vol->minor = -1;
 	strscpy(vol->name, args->name, sizeof(vol->name));
 	strscpy(vol->data_path, args->data_path, sizeof(vol->data_path));
 	strscpy(vol->cow_path, args->cow_path, sizeof(vol->cow_path));
 	vol->chunk_size = args->chunk_size;
 	mutex_init(&vol->open_lock);
+	mutex_init(&vol->map_lock);
+	spin_lock_init(&vol->gate_lock);
+	bio_list_init(&vol->held_bios);
+	INIT_LIST_HEAD(&vol->snaps);
 
 	ret = bioset_init(&vol->clones, BIO_POOL_SIZE, 0, 0);
+	if (!ret)
+		ret = bioset_init(&vol->splits, BIO_POOL_SIZE, 0, 0);
 	if (ret)
 		goto out_free;
 	ret = ida_alloc_max(&ferry_index_ida, MINORMASK, GFP_KERNEL);
 	if (ret < 0)
 		goto out_free;
 	vol->index = ret;
+	ret = ferry_minor_get();
+	if (ret < 0)
+		goto out_free;
+	vol->minor = ret;
 
 	ret = ferry_open_lower(vol, extack);
+	if (ret)
+		goto out_free;
+	ret = ferry_store_open(vol, extack);
 	if (ret)
 		goto out_free;
 	ret = ferry_create_disk(vol);
@@ -271,6 +364,8 @@ int ferry_volume_attach(const struct ferry_attach_args *args,
 		goto out_free;
 	}
 	list_add_tail(&vol->node, &ferry_volumes);
+	/* Snapshots kept in the CoW store since the last detach. */
+	ferry_snaps_add_disks(vol);
 	mutex_unlock(&ferry_volumes_lock);
 	pr_info("ferry: %s attached as %s (data %s, cow %s)\n", vol->name,
 		vol->disk->disk_name, vol->data_path, vol->cow_path);
@@ -290,9 +385,14 @@ int ferry_volume_detach(struct ferry_volume *vol,
 {
 	lockdep_assert_held(&ferry_volumes_lock);
 
+	if (ferry_snaps_close(vol)) {
+		NL_SET_ERR_MSG(extack, "a snapshot device is open");
+		return -EBUSY;
+	}
 	mutex_lock(&vol->open_lock);
 	if (vol->open_count) {
 		mutex_unlock(&vol->open_lock);
+		ferry_snaps_reopen(vol);
 		NL_SET_ERR_MSG(extack, "device is open (mounted or in use)");
 		return -EBUSY;
 	}
@@ -310,6 +410,8 @@ int ferry_volume_detach(struct ferry_volume *vol,
 	 */
 	wait_var_event(&vol->stats.v[FERRY_STAT_IN_FLIGHT],
 		       !atomic64_read(&vol->stats.v[FERRY_STAT_IN_FLIGHT]));
+	/* Snapshots stay in the CoW store (ferry_store_close) for re-attach. */
+	ferry_snaps_del_disks(vol);
 	put_disk(vol->disk);
 	ferry_volume_free(vol);
 	return 0;
@@ -331,4 +433,5 @@ void ferry_volume_exit(void)
 	mutex_unlock(&ferry_volumes_lock);
 	unregister_blkdev(ferry_major, "ferry");
 	ida_destroy(&ferry_index_ida);
+	ida_destroy(&ferry_minor_ida);
 }

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry: copy-on-write. The origin's write path preserves a chunk before
+ * its first overwrite while a live snapshot still needs it; snapshot
+ * devices read each chunk from the origin or from its preserved copy.
+ *
+ * A write waits (on a struct ferry_copy) until its chunk is preserved; a
+ * snapshot read from the origin is counted in origin_readers so that the
+ * write overwriting that chunk waits for it; a snapshot read never sees a
+ * half-copied chunk because the exception is published only after the
+ * copy is written.
+ */
+#include <linux/blkdev.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "ferry.h"
+
+#define FERRY_COPY_JOBS 16	/* copies in flight per volume */
+
+static unsigned int ferry_reader_bucket(u64 chunk)
+{
+	return chunk % ARRAY_SIZE(((struct ferry_volume *)0)->origin_readers);
+}
+
+static unsigned int ferry_chunk_bytes(struct ferry_volume *vol, u64 c)
+{
+	sector_t start = ferry_chunk_sector(vol, c);
+	sector_t end = min_t(sector_t, ferry_chunk_sector(vol, c + 1),
+			     get_capacity(vol->disk));
+
+	return (end - start) << SECTOR_SHIFT;
+}
+
+int ferry_cow_init(struct ferry_volume *vol)
+{
+	sector_t size = bdev_nr_sectors(vol->data.bdev);
+	unsigned int i;
+
+	vol->chunk_shift = ilog2(vol->chunk_size >> SECTOR_SHIFT);
+	vol->nr_chunks = DIV_ROUND_UP_ULL(size, 1ULL << vol->chunk_shift);
+	xa_init(&vol->pending);
+	INIT_LIST_HEAD(&vol->snaps);
+	for (i = 0; i < ARRAY_SIZE(vol->origin_readers); i++)
+		atomic_set(&vol->origin_readers[i], 0);
+	init_waitqueue_head(&vol->readers_wait);
+	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, FERRY_COPY_JOBS,
+				  vol->name);
+	if (!vol->wq)
+		return -ENOMEM;
+	return ferry_excmap_init(&vol->excmap, vol->nr_chunks);
+}
+
+static void ferry_cow_put(void *arg, u64 cow_chunk)
+{
+	ferry_alloc_put(arg, cow_chunk);
+}
+
+void ferry_cow_exit(struct ferry_volume *vol)
+{
+	if (vol->wq)
+		destroy_workqueue(vol->wq);
+	if (vol->excmap.written)
+		ferry_excmap_destroy(&vol->excmap,
+				     vol->alloc.used ? ferry_cow_put : NULL,
+				     &vol->alloc);
+	kfree(vol->live);
+	vol->live = NULL;
+	xa_destroy(&vol->pending);
+}
+
+u64 ferry_cow_bytes_total(struct ferry_volume *vol)
+{
+	return (vol->alloc.nr_chunks - vol->alloc.reserved) *
+	       vol->chunk_size;
+}
+
+u64 ferry_cow_bytes_used(struct ferry_volume *vol)
+{
+	return vol->alloc.nr_used * vol->chunk_size;
+}
+
+/* Synchronous I/O of one chunk's pages. */
+static int ferry_chunk_io(struct block_device *bdev, sector_t sector,
+			  struct page **pages, unsigned int bytes,
+			  blk_opf_t opf)
+{
+	unsigned int nr = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
+	struct bio *bio;
+	int ret;
+
+	bio = bio_alloc(bdev, nr, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr; i++)
+		__bio_add_page(bio, pages[i],
+			       min_t(unsigned int, PAGE_SIZE,
+				     bytes - i * PAGE_SIZE), 0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/* Copies origin chunk @c to CoW chunk @dst. */
+static int ferry_copy_chunk(struct ferry_volume *vol, u64 c, u64 dst)
+{
+	unsigned int bytes = ferry_chunk_bytes(vol, c);
+	unsigned int nr = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
+	struct page **pages;
+	int ret = -ENOMEM;
+
+	pages = kcalloc(nr, sizeof(*pages), GFP_NOIO);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_page(GFP_NOIO);
+		if (!pages[i])
+			goto out;
+	}
+	ret = ferry_chunk_io(vol->data.bdev, ferry_chunk_sector(vol, c), pages,
+			     bytes, REQ_OP_READ);
+	if (!ret)
+		ret = ferry_chunk_io(vol->cow.bdev,
+				     ferry_chunk_sector(vol, dst), pages,
+				     bytes, REQ_OP_WRITE);
+out:
+	for (i = 0; i < nr && pages[i]; i++)
+		__free_page(pages[i]);
+	kfree(pages);
+	return ret;
+}
+
+/* Under map_lock: sends COW_LOW once when free space falls low. */
+static void ferry_cow_check_low(struct ferry_volume *vol)
+{
+	u64 total = vol->alloc.nr_chunks - vol->alloc.reserved;
+	u64 free = ferry_alloc_free(&vol->alloc);
+
+	if (!vol->cow_low && free * 100 < total * FERRY_COW_LOW_PERCENT) {
+		vol->cow_low = true;
+		ferry_event(vol, FERRY_EVENT_COW_LOW, 0, NULL,
+			    "CoW store space is low", GFP_NOIO);
+	} else if (vol->cow_low &&
+		   free * 100 >= total * 2 * FERRY_COW_LOW_PERCENT) {
+		vol->cow_low = false;
+	}
+}
+
+/* Finishes a copy job: the chunk's writes go to the origin now. */
+static void ferry_copy_done(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	struct bio_list bios;
+	struct bio *bio;
+
+	mutex_lock(&vol->map_lock);
+	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
+	xa_erase(&vol->pending, copy->chunk);
+	bios = copy->waiting;
+	mutex_unlock(&vol->map_lock);
+
+	/* Snapshot reads already sent to the origin must finish first. */
+	wait_event(vol->readers_wait,
+		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
+	while ((bio = bio_list_pop(&bios)))
+		ferry_pass_through(vol, bio);
+	kfree(copy);
+}
+
+static void ferry_copy_work(struct work_struct *work)
+{
+	struct ferry_copy *copy = container_of(work, struct ferry_copy, work);
+	struct ferry_volume *vol = copy->vol;
+	struct ferry_exc *e;
+	const char *why;
+	s64 dst = -ENOMEM;
+	int ret;
+
+	e = kzalloc(sizeof(*e), GFP_NOIO);
+	mutex_lock(&vol->map_lock);
+	if (e) {
+		dst = ferry_alloc_get(&vol->alloc);
+		ferry_cow_check_low(vol);
+	}
+	mutex_unlock(&vol->map_lock);
+	if (dst < 0) {
+		why = dst == -ENOSPC ? "CoW store full" : "out of memory";
+		goto invalidate;
+	}
+
+	ret = ferry_copy_chunk(vol, copy->chunk, dst);
+	mutex_lock(&vol->map_lock);
+	if (!ret) {
+		e->lo = copy->lo;
+		e->hi = copy->hi;
+		e->cow_chunk = dst;
+		ret = ferry_exc_insert(&vol->excmap, copy->chunk, e, GFP_NOIO);
+	}
+	if (ret)
+		ferry_alloc_put(&vol->alloc, dst);
+	mutex_unlock(&vol->map_lock);
+	if (!ret) {
+		ferry_copy_done(copy);
+		return;
+	}
+	why = ret == -ENOMEM ? "out of memory" : "I/O error preserving data";
+	ferry_event(vol, FERRY_EVENT_DEVICE_ERROR, 0, NULL, why, GFP_NOIO);
+invalidate:
+	kfree(e);
+	/* Never fail the write: the snapshots that needed the copy go. */
+	ferry_snap_invalidate(vol, copy->lo, copy->hi, why);
+	ferry_copy_done(copy);
+}
+
+/*
+ * Splits off and returns the part of @bio in its first chunk; the rest is
+ * resubmitted and comes back through submit_bio on its own.
+ */
+static struct bio *ferry_split_chunk(struct ferry_volume *vol,
+				     struct bio *bio)
+{
+	u64 c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
+	sector_t end = ferry_chunk_sector(vol, c + 1);
+	struct bio *split;
+
+	if (bio_end_sector(bio) <= end)
+		return bio;
+	split = bio_split(bio, end - bio->bi_iter.bi_sector, GFP_NOIO,
+			  &vol->splits);
+	bio_chain(split, bio);
+	submit_bio_noacct(bio);
+	return split;
+}
+
+/* Origin write path; the bio has been admitted through the gate. */
+void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
+{
+	struct ferry_epochs live;
+	struct ferry_copy *copy;
+	u64 first, last, c;
+	u32 epoch, lo, hi;
+
+	if (!bio_sectors(bio)) {
+		ferry_pass_through(vol, bio);
+		return;
+	}
+	first = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
+	last = ferry_sector_chunk(vol, bio_end_sector(bio) - 1);
+	/* Fast path: every chunk was already written in this epoch. */
+	epoch = READ_ONCE(vol->epoch);
+	for (c = first; c <= last; c++)
+		if (READ_ONCE(vol->excmap.written[c]) != epoch)
+			break;
+	if (c > last) {
+		ferry_pass_through(vol, bio);
+		return;
+	}
+
+	mutex_lock(&vol->map_lock);
+	if (!vol->nr_live) {
+		/* Nothing to preserve: only the changed-block map moves. */
+		for (c = first; c <= last; c++)
+			WRITE_ONCE(vol->excmap.written[c], vol->epoch);
+		mutex_unlock(&vol->map_lock);
+		ferry_pass_through(vol, bio);
+		return;
+	}
+	if (first != last) {
+		mutex_unlock(&vol->map_lock);
+		bio = ferry_split_chunk(vol, bio);
+		mutex_lock(&vol->map_lock);
+	}
+
+	copy = xa_load(&vol->pending, first);
+	if (copy) {
+		bio_list_add(&copy->waiting, bio);
+		mutex_unlock(&vol->map_lock);
+		return;
+	}
+	live.e = vol->live;
+	live.n = vol->nr_live;
+	if (!ferry_exc_need_copy(&vol->excmap, first, vol->epoch, &live, &lo,
+				 &hi)) {
+		WRITE_ONCE(vol->excmap.written[first], vol->epoch);
+		mutex_unlock(&vol->map_lock);
+		ferry_pass_through(vol, bio);
+		return;
+	}
+	copy = kzalloc(sizeof(*copy), GFP_NOIO);
+	if (!copy || xa_err(xa_store(&vol->pending, first, copy, GFP_NOIO))) {
+		mutex_unlock(&vol->map_lock);
+		kfree(copy);
+		ferry_snap_invalidate(vol, lo, hi, "out of memory");
+		mutex_lock(&vol->map_lock);
+		WRITE_ONCE(vol->excmap.written[first], vol->epoch);
+		mutex_unlock(&vol->map_lock);
+		ferry_pass_through(vol, bio);
+		return;
+	}
+	INIT_WORK(&copy->work, ferry_copy_work);
+	copy->vol = vol;
+	copy->chunk = first;
+	copy->lo = lo;
+	copy->hi = hi;
+	copy->epoch = vol->epoch;
+	bio_list_init(&copy->waiting);
+	bio_list_add(&copy->waiting, bio);
+	mutex_unlock(&vol->map_lock);
+	queue_work(vol->wq, &copy->work);
+}
+
+static void ferry_snap_read_endio(struct bio *clone)
+{
+	struct bio *orig = clone->bi_private;
+	struct ferry_snap *snap = orig->bi_bdev->bd_disk->private_data;
+	struct ferry_volume *vol = snap->vol;
+
+	if (clone->bi_bdev == vol->data.bdev) {
+		u64 c = ferry_sector_chunk(vol, orig->bi_iter.bi_sector);
+
+		if (atomic_dec_and_test(&vol->origin_readers[ferry_reader_bucket(c)]))
+			wake_up(&vol->readers_wait);
+	}
+	if (clone->bi_status)
+		orig->bi_status = clone->bi_status;
+	bio_put(clone);
+	bio_endio(orig);
+	/* Deletion waits for zero; wake_up_var() does not dereference. */
+	if (atomic64_dec_and_test(&snap->in_flight))
+		wake_up_var(&snap->in_flight);
+}
+
+/* Reads of a snapshot device: each chunk from the origin or its copy. */
+void ferry_snap_submit_bio(struct bio *bio)
+{
+	struct ferry_snap *snap = bio->bi_bdev->bd_disk->private_data;
+	struct ferry_volume *vol = snap->vol;
+	struct block_device *bdev;
+	enum ferry_src src;
+	struct bio *clone;
+	u64 c, cow = 0;
+	sector_t sector;
+
+	if (op_is_write(bio_op(bio)) || bio_op(bio) != REQ_OP_READ) {
+		if (!bio_sectors(bio) && bio_op(bio) == REQ_OP_WRITE) {
+			bio_endio(bio);		/* a flush: nothing to do */
+			return;
+		}
+		bio->bi_status = BLK_STS_NOTSUPP;
+		bio_endio(bio);
+		return;
+	}
+	bio = ferry_split_chunk(vol, bio);
+	c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
+
+	mutex_lock(&vol->map_lock);
+	if (snap->state != FERRY_STATE_LIVE)
+		src = FERRY_SRC_LOST;
+	else
+		src = ferry_exc_lookup(&vol->excmap, c, snap->epoch, &cow);
+	if (src == FERRY_SRC_ORIGIN)
+		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
+	mutex_unlock(&vol->map_lock);
+
+	if (src == FERRY_SRC_LOST) {
+		bio_io_error(bio);
+		return;
+	}
+	bdev = src == FERRY_SRC_ORIGIN ? vol->data.bdev : vol->cow.bdev;
+	sector = bio->bi_iter.bi_sector;
+	if (src == FERRY_SRC_COW)
+		sector = ferry_chunk_sector(vol, cow) +
+			 (sector - ferry_chunk_sector(vol, c));
+	clone = bio_alloc_clone(bdev, bio, GFP_NOIO, &vol->clones);
+	clone->bi_iter.bi_sector = sector;
+	clone->bi_private = bio;
+	clone->bi_end_io = ferry_snap_read_endio;
+	atomic64_inc(&snap->in_flight);
+	submit_bio_noacct(clone);
+}
