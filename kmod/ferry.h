@@ -85,6 +85,7 @@ struct ferry_volume {
 	uuid_t cbt_uuid;
 	u64 cbt_gen;
 	struct workqueue_struct *wq;	/* copy jobs */
+	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
 	/*
@@ -102,6 +103,7 @@ struct ferry_snap {
 	u32 id;
 	u32 epoch;
 	u32 parent;			/* clone: the snapshot it writes over */
+	struct ferry_snap *parent_snap;	/* ... which outlives the clone */
 	enum ferry_snap_state state;
 	char label[FERRY_LABEL_MAX + 1];
 	u64 created_ns;
