@@ -68,6 +68,8 @@ void ferry_cow_exit(struct ferry_volume *vol)
 		ferry_excmap_destroy(&vol->excmap,
 				     vol->alloc.used ? ferry_cow_put : NULL,
 				     &vol->alloc);
+	if (vol->alloc.used)
+		ferry_alloc_destroy(&vol->alloc);
 	kfree(vol->live);
 	vol->live = NULL;
 	xa_destroy(&vol->pending);
