@@ -211,6 +211,9 @@ int ferry_store_open(struct ferry_volume *vol,
 		     struct netlink_ext_ack *extack);
 void ferry_store_close(struct ferry_volume *vol);
 
+/* sysfs.c */
+extern const struct attribute_group *ferry_attr_groups[];
+
 /* events.c */
 void ferry_event(struct ferry_volume *vol, enum ferry_event ev, u32 snap_id,
 		 const char *tag, const char *msg, gfp_t gfp);
