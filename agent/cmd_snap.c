@@ -891,7 +891,7 @@ static int events_run(const struct ferry_ctx *ctx, const struct events_args *a,
 
 	err = kapi_open(&k, e);
 	if (!err)
-		err = kapi_subscribe(k, FERRY_MCGRP_EVENTS, e);
+		err = kapi_subscribe(k, FERRY_GENL_NAME, FERRY_MCGRP_EVENTS, e);
 	/* From here on the kernel queues events for us. */
 	while (!err && !(st.count && st.seen >= st.count)) {
 		wait = -1;

@@ -330,9 +330,10 @@ int kapi_call(struct kapi *k, struct nl_msg *msg, kapi_reply_fn fn, void *arg,
 	return err;
 }
 
-int kapi_subscribe(struct kapi *k, const char *group, struct ferr *e)
+int kapi_subscribe(struct kapi *k, const char *family, const char *group,
+		   struct ferr *e)
 {
-	int grp = genl_ctrl_resolve_grp(k->sk, FERRY_GENL_NAME, group);
+	int grp = genl_ctrl_resolve_grp(k->sk, family, group);
 	int err;
 
 	if (grp < 0)

@@ -47,10 +47,12 @@ int kapi_call(struct kapi *k, struct nl_msg *msg, kapi_reply_fn fn, void *arg,
 	      struct ferr *e);
 
 /*
- * Joins the family's multicast group @group (FERRY_MCGRP_EVENTS): once
- * it returns, events are queued on the socket even before kapi_listen().
+ * Joins multicast group @group of @family ("ferry", FERRY_MCGRP_EVENTS):
+ * once it returns, events are queued on the socket even before
+ * kapi_listen() runs.
  */
-int kapi_subscribe(struct kapi *k, const char *group, struct ferr *e);
+int kapi_subscribe(struct kapi *k, const char *family, const char *group,
+		   struct ferr *e);
 
 /*
  * Waits up to @timeout_ms (-1: forever) for multicast messages and hands
