@@ -526,6 +526,14 @@ static int snapshot_run(const struct ferry_ctx *ctx,
 			"the kernel reported %zu snapshots for %zu volumes",
 			list.n, a->nnames);
 	if (!err) {
+		size_t i;
+
+		/* Replies come in request order; NAME is only a cross-check. */
+		for (i = 0; i < list.n; i++)
+			if (!list.s[i].volume[0])
+				snprintf(list.s[i].volume,
+					 sizeof(list.s[i].volume), "%s",
+					 a->names[i]);
 		wait_for_snap_nodes(&list);
 		err = print_status(snapshot_print(ctx, &list), e);
 	}
@@ -795,6 +803,8 @@ static int clone_run(const struct ferry_ctx *ctx, const struct snap_ref_args *a,
 	if (err)
 		goto out;
 	s = &list.s[0];
+	if (!s->volume[0])
+		snprintf(s->volume, sizeof(s->volume), "%s", a->name);
 	snap_device_path(s, dev, sizeof(dev));
 	if (!dev[0]) {
 		err = ferr_set(e, -EPROTO,
