@@ -19,4 +19,13 @@ int cmd_attach(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_detach(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_status(struct ferry_ctx *ctx, int argc, char **argv);
 
+/* cmd_snap.c */
+int cmd_snapshot(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_snapshots(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_delete(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_tag(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_changed(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_clone(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_events(struct ferry_ctx *ctx, int argc, char **argv);
+
 #endif /* FERRY_COMMANDS_H */

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "json_out.h"
+#include "util.h"
 
 static int add(struct json_object *o, const char *key, struct json_object *v)
 {
@@ -41,11 +42,13 @@ static struct json_object *stats_to_json(const struct ferry_volume *v)
 struct json_object *volume_to_json(const struct ferry_volume *v)
 {
 	struct json_object *o = json_object_new_object();
-	char dev[64], data_dev[32], cow_dev[32];
+	char dev[64], data_dev[32], cow_dev[32], uuid[40] = "";
 	int err = 0;
 
 	if (!o)
 		return NULL;
+	if (v->has_cbt_uuid)
+		format_uuid(v->cbt_uuid, uuid, sizeof(uuid));
 	volume_device_path(v, dev, sizeof(dev));
 	format_dev(v->data_dev, data_dev, sizeof(data_dev));
 	format_dev(v->cow_dev, cow_dev, sizeof(cow_dev));
@@ -58,6 +61,11 @@ struct json_object *volume_to_json(const struct ferry_volume *v)
 	err |= add(o, "cow_dev", json_object_new_string(cow_dev));
 	err |= add(o, "chunk_size", json_object_new_uint64(v->chunk_size));
 	err |= add(o, "open_count", json_object_new_uint64(v->open_count));
+	err |= add(o, "epoch", json_object_new_uint64(v->epoch));
+	err |= add(o, "cbt_uuid", json_object_new_string(uuid));
+	err |= add(o, "cbt_gen", json_object_new_uint64(v->cbt_gen));
+	err |= add(o, "cow_total", json_object_new_uint64(v->cow_total));
+	err |= add(o, "cow_used", json_object_new_uint64(v->cow_used));
 	err |= add(o, "stats", stats_to_json(v));
 	if (err) {
 		json_object_put(o);

@@ -3,6 +3,7 @@
  * ferry agent: the generic-netlink client of the ferry kernel module.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -327,6 +328,87 @@ int kapi_call(struct kapi *k, struct nl_msg *msg, kapi_reply_fn fn, void *arg,
 		err = receive_until_done(k, &req, cb);
 	nl_cb_put(cb);
 	return err;
+}
+
+int kapi_subscribe(struct kapi *k, const char *family, const char *group,
+		   struct ferr *e)
+{
+	int grp = genl_ctrl_resolve_grp(k->sk, family, group);
+	int err;
+
+	if (grp < 0)
+		return ferr_set(
+			e, -ENOENT,
+			"the kernel module has no multicast group %s: %s",
+			group, nl_geterror(grp));
+	/* Room for bursts (a snapshot of 16 volumes is 16+ events). */
+	nl_socket_set_buffer_size(k->sk, 1 << 20, 0);
+	err = nl_socket_add_membership(k->sk, grp);
+	if (err < 0)
+		return ferr_set(e, -EIO, "cannot join multicast group %s: %s",
+				group, nl_geterror(err));
+	return 0;
+}
+
+/* State of kapi_listen() while messages are handed out. */
+struct kapi_listener {
+	kapi_reply_fn fn;
+	void *arg;
+	struct ferr *e;
+	int error;
+};
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct kapi_listener *l = arg;
+	int err = l->fn(msg, l->arg, l->e);
+
+	if (err < 0) {
+		l->error = err;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static int no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+int kapi_listen(struct kapi *k, int timeout_ms, kapi_reply_fn fn, void *arg,
+		struct ferr *e)
+{
+	struct kapi_listener l = { .fn = fn, .arg = arg, .e = e };
+	struct pollfd pfd = { .fd = nl_socket_get_fd(k->sk), .events = POLLIN };
+	struct nl_cb *cb;
+	int n, err;
+
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ?
+			       0 :
+			       ferr_set(e, -errno, "poll: %s", strerror(errno));
+	if (n == 0)
+		return 0;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return ferr_set(e, -ENOMEM, "out of memory");
+	/* Multicast messages carry sequence number 0: accept them. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &l);
+	err = nl_recvmsgs(k->sk, cb);
+	nl_cb_put(cb);
+	if (l.error < 0)
+		return l.error;
+	if (err == -NLE_NOMEM)
+		return ferr_set(
+			e, -ENOBUFS,
+			"events were lost: the socket buffer overflowed");
+	if (err < 0 && err != -NLE_AGAIN)
+		return ferr_set(e, -EIO, "netlink: %s", nl_geterror(err));
+	return 1;
 }
 
 void kapi_explain(int err, struct ferr *e)

@@ -46,6 +46,23 @@ typedef int (*kapi_reply_fn)(struct nl_msg *msg, void *arg, struct ferr *e);
 int kapi_call(struct kapi *k, struct nl_msg *msg, kapi_reply_fn fn, void *arg,
 	      struct ferr *e);
 
+/*
+ * Joins multicast group @group of @family ("ferry", FERRY_MCGRP_EVENTS):
+ * once it returns, events are queued on the socket even before
+ * kapi_listen() runs.
+ */
+int kapi_subscribe(struct kapi *k, const char *family, const char *group,
+		   struct ferr *e);
+
+/*
+ * Waits up to @timeout_ms (-1: forever) for multicast messages and hands
+ * each to @fn. Returns 1 when messages were handled, 0 on timeout, or a
+ * negative errno (-ENOBUFS when the kernel dropped messages because the
+ * socket's buffer was full).
+ */
+int kapi_listen(struct kapi *k, int timeout_ms, kapi_reply_fn fn, void *arg,
+		struct ferr *e);
+
 /* Fills an empty e->msg with a generic text for @err (EPERM, ENOENT...). */
 void kapi_explain(int err, struct ferr *e);
 

@@ -21,6 +21,18 @@ static const struct ferry_command commands[] = {
 	{ "attach", "NAME --data DEV --cow DEV [--chunk SIZE]", cmd_attach },
 	{ "detach", "NAME", cmd_detach },
 	{ "status", "[NAME] [--json]", cmd_status },
+	{ "snapshot",
+	  "NAME [NAME...] [--tag K=V]... [--label LABEL] [--deadline MS]",
+	  cmd_snapshot },
+	{ "snapshots", "NAME [--json]", cmd_snapshots },
+	{ "delete", "NAME SNAPID", cmd_delete },
+	{ "tag", "NAME SNAPID [K=V...] [--json]", cmd_tag },
+	{ "changed",
+	  "NAME (--since SNAPID | --since-epoch N) [--until SNAPID] [--json]",
+	  cmd_changed },
+	{ "clone", "NAME SNAPID [--json]", cmd_clone },
+	{ "events", "[--count N] [--timeout SECONDS] [--json]", cmd_events },
+	{ "help", "", NULL },
 };
 
 static void usage(FILE *f)
@@ -31,7 +43,8 @@ static void usage(FILE *f)
 		"usage: ferry [--state-dir DIR] [--config FILE] [--json] COMMAND [ARGS]\n\n");
 	fprintf(f, "commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  ferry %s %s\n", commands[i].name,
+		fprintf(f, "  ferry %s%s%s\n", commands[i].name,
+			commands[i].synopsis[0] ? " " : "",
 			commands[i].synopsis);
 	fprintf(f,
 		"\nglobal options:\n"
@@ -104,6 +117,10 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		ferry_error(argv[optind], "unknown command (try ferry --help)");
 		return EXIT_USAGE;
+	}
+	if (!cmd->run) { /* "ferry help" */
+		usage(stdout);
+		return EXIT_OK;
 	}
 	ctx.cmd = cmd->name;
 	ret = cmd->run(&ctx, argc - optind, argv + optind);

@@ -6,9 +6,11 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -79,6 +81,43 @@ void format_size(uint64_t bytes, char *buf, size_t len)
 	} else {
 		snprintf(buf, len, "%" PRIu64 "%ciB", bytes / scale, units[i]);
 	}
+}
+
+void format_uuid(const uint8_t uuid[16], char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[37];
+	int i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[uuid[i] >> 4];
+		out[o++] = hex[uuid[i] & 15];
+	}
+	out[o] = '\0';
+	snprintf(buf, len, "%s", out);
+}
+
+static void format_time(uint64_t ns, bool utc, const char *fmt, char *buf,
+			size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000U);
+	struct tm tm;
+
+	if ((utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) == NULL ||
+	    strftime(buf, len, fmt, &tm) == 0)
+		snprintf(buf, len, "@%" PRIu64, (uint64_t)(ns / 1000000000U));
+}
+
+void format_rfc3339(uint64_t realtime_ns, char *buf, size_t len)
+{
+	format_time(realtime_ns, true, "%Y-%m-%dT%H:%M:%SZ", buf, len);
+}
+
+void format_local_time(uint64_t realtime_ns, char *buf, size_t len)
+{
+	format_time(realtime_ns, false, "%Y-%m-%dT%H:%M:%S", buf, len);
 }
 
 static int mkdir_one(const char *path, mode_t mode, struct ferr *e)

@@ -40,6 +40,15 @@ void ferry_warn(const char *cmd, const char *fmt, ...)
 /* "1.5GiB", "512B": binary units, one decimal below 10 units. */
 void format_size(uint64_t bytes, char *buf, size_t len);
 
+/* "8-4-4-4-12" lower-case hex of 16 bytes; @buf holds at least 37. */
+void format_uuid(const uint8_t uuid[16], char *buf, size_t len);
+
+/* "2026-12-07T00:01:02Z": RFC 3339 in UTC, whole seconds. */
+void format_rfc3339(uint64_t realtime_ns, char *buf, size_t len);
+
+/* "2026-12-07T01:01:02": local time, one word, for tables. */
+void format_local_time(uint64_t realtime_ns, char *buf, size_t len);
+
 /* mkdir -p with @mode for every created component. */
 int mkdir_p(const char *path, mode_t mode, struct ferr *e);
 

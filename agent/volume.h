@@ -5,6 +5,7 @@
 #ifndef FERRY_VOLUME_H
 #define FERRY_VOLUME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,13 @@ struct ferry_volume {
 	uint32_t chunk_size;
 	uint32_t open_count;
 	uint64_t stats[FERRY_STAT_MAX + 1];
+	/* Optional in a reply: 0 or empty (has_cbt_uuid false) if absent. */
+	uint64_t epoch;
+	uint8_t cbt_uuid[16];
+	bool has_cbt_uuid;
+	uint64_t cbt_gen;
+	uint64_t cow_total;
+	uint64_t cow_used;
 };
 
 /* A growable list of volumes, filled by a dump. */

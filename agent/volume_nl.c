@@ -25,6 +25,10 @@ static struct nla_policy attr_policy[FERRY_ATTR_MAX + 1] = {
 	[FERRY_ATTR_COW_DEV] = { .type = NLA_U32 },
 	[FERRY_ATTR_OPEN_COUNT] = { .type = NLA_U32 },
 	[FERRY_ATTR_STATS] = { .type = NLA_NESTED },
+	[FERRY_ATTR_EPOCH] = { .type = NLA_U64 },
+	[FERRY_ATTR_CBT_GEN] = { .type = NLA_U64 },
+	[FERRY_ATTR_COW_TOTAL] = { .type = NLA_U64 },
+	[FERRY_ATTR_COW_USED] = { .type = NLA_U64 },
 };
 
 static int copy_string(char *dst, size_t len, struct nlattr *a,
@@ -39,6 +43,21 @@ static int copy_string(char *dst, size_t len, struct nlattr *a,
 static uint32_t get_u32(struct nlattr *a)
 {
 	return a ? nla_get_u32(a) : 0;
+}
+
+static uint64_t get_u64(struct nlattr *a)
+{
+	return a ? nla_get_u64(a) : 0;
+}
+
+int cbt_uuid_from_attr(struct nlattr *a, uint8_t uuid[16], struct ferr *e)
+{
+	if (nla_len(a) != 16)
+		return ferr_set(e, -EPROTO,
+				"kernel reply: CBT uuid of %d bytes, not 16",
+				nla_len(a));
+	memcpy(uuid, nla_data(a), 16);
+	return 0;
 }
 
 static int stats_from_attr(struct nlattr *nest, struct ferry_volume *v,
@@ -87,10 +106,18 @@ int volume_from_attrs(struct nlattr **tb, struct ferry_volume *v,
 				  tb[FERRY_ATTR_COW_PATH], "cow path", e);
 	if (!err && tb[FERRY_ATTR_STATS])
 		err = stats_from_attr(tb[FERRY_ATTR_STATS], v, e);
+	if (!err && tb[FERRY_ATTR_CBT_UUID]) {
+		err = cbt_uuid_from_attr(tb[FERRY_ATTR_CBT_UUID], v->cbt_uuid,
+					 e);
+		v->has_cbt_uuid = !err;
+	}
 	if (err)
 		return err;
-	if (tb[FERRY_ATTR_SIZE])
-		v->size = nla_get_u64(tb[FERRY_ATTR_SIZE]);
+	v->size = get_u64(tb[FERRY_ATTR_SIZE]);
+	v->epoch = get_u64(tb[FERRY_ATTR_EPOCH]);
+	v->cbt_gen = get_u64(tb[FERRY_ATTR_CBT_GEN]);
+	v->cow_total = get_u64(tb[FERRY_ATTR_COW_TOTAL]);
+	v->cow_used = get_u64(tb[FERRY_ATTR_COW_USED]);
 	v->minor = get_u32(tb[FERRY_ATTR_MINOR]);
 	v->data_dev = get_u32(tb[FERRY_ATTR_DATA_DEV]);
 	v->cow_dev = get_u32(tb[FERRY_ATTR_COW_DEV]);

@@ -16,6 +16,9 @@
 int volume_from_attrs(struct nlattr **tb, struct ferry_volume *v,
 		      struct ferr *e);
 
+/* FERRY_ATTR_CBT_UUID: exactly 16 bytes, else -EPROTO. */
+int cbt_uuid_from_attr(struct nlattr *a, uint8_t uuid[16], struct ferr *e);
+
 /* Parses a GET_VOLUME or ATTACH reply message into @v. */
 int volume_from_msg(struct nl_msg *msg, struct ferry_volume *v, struct ferr *e);
 

@@ -113,6 +113,31 @@ static void callback_error_stops(void **state)
 	assert_string_equal(e.msg, "reply refused by the callback");
 }
 
+/* nlctrl's "notify" group: joined, then a quiet wait times out. */
+static void subscribe_and_time_out(void **state)
+{
+	struct ferr e = { { 0 } };
+	struct kapi *k;
+	int n = 0;
+
+	(void)state;
+	/* A socket of its own: the shared one must not get notifications. */
+	assert_int_equal(kapi_open_family(&k, "nlctrl", &e), 0);
+	assert_int_equal(kapi_subscribe(k, "nlctrl", "notify", &e), 0);
+	assert_int_equal(kapi_listen(k, 50, count_reply, &n, &e), 0);
+	assert_int_equal(n, 0);
+	kapi_close(k);
+}
+
+static void subscribe_unknown_group(void **state)
+{
+	struct ferr e = { { 0 } };
+
+	assert_int_equal(kapi_subscribe(*state, "nlctrl", "nosuch", &e),
+			 -ENOENT);
+	assert_non_null(strstr(e.msg, "nosuch"));
+}
+
 static void ferry_family_absent(void **state)
 {
 	struct ferr e = { { 0 } };
@@ -133,6 +158,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(request_with_reply),
 		cmocka_unit_test(dump),
+		cmocka_unit_test(subscribe_and_time_out),
+		cmocka_unit_test(subscribe_unknown_group),
 		cmocka_unit_test(kernel_error),
 		cmocka_unit_test(kernel_extack_message),
 		cmocka_unit_test(callback_error_stops),

@@ -90,6 +90,46 @@ static void volume_reply_minimal(void **state)
 	assert_string_equal(v.disk_name, "ferry0");
 	assert_int_equal(v.size, 0);
 	assert_string_equal(v.data_path, "");
+	assert_false(v.has_cbt_uuid);
+	assert_int_equal(v.epoch, 0);
+	assert_int_equal(v.cow_used, 0);
+	nlmsg_free(msg);
+}
+
+static void volume_reply_cow_state(void **state)
+{
+	static const uint8_t uuid[16] = { 1, 2,	 3,  4,	 5,  6,	 7,  8,
+					  9, 10, 11, 12, 13, 14, 15, 16 };
+	struct nl_msg *msg = full_reply();
+	struct ferr e = { { 0 } };
+	struct ferry_volume v;
+
+	(void)state;
+	assert_int_equal(nla_put_u64(msg, FERRY_ATTR_EPOCH, 9), 0);
+	assert_int_equal(nla_put(msg, FERRY_ATTR_CBT_UUID, 16, uuid), 0);
+	assert_int_equal(nla_put_u64(msg, FERRY_ATTR_CBT_GEN, 2), 0);
+	assert_int_equal(nla_put_u64(msg, FERRY_ATTR_COW_TOTAL, 1 << 30), 0);
+	assert_int_equal(nla_put_u64(msg, FERRY_ATTR_COW_USED, 65536), 0);
+	assert_int_equal(volume_from_msg(msg, &v, &e), 0);
+	assert_int_equal(v.epoch, 9);
+	assert_true(v.has_cbt_uuid);
+	assert_memory_equal(v.cbt_uuid, uuid, 16);
+	assert_int_equal(v.cbt_gen, 2);
+	assert_int_equal(v.cow_total, 1 << 30);
+	assert_int_equal(v.cow_used, 65536);
+	nlmsg_free(msg);
+}
+
+static void volume_reply_bad_uuid(void **state)
+{
+	struct nl_msg *msg = full_reply();
+	struct ferr e = { { 0 } };
+	struct ferry_volume v;
+
+	(void)state;
+	assert_int_equal(nla_put(msg, FERRY_ATTR_CBT_UUID, 4, "abcd"), 0);
+	assert_int_equal(volume_from_msg(msg, &v, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "uuid"));
 	nlmsg_free(msg);
 }
 
@@ -312,6 +352,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(volume_reply_all_attrs),
 		cmocka_unit_test(volume_reply_minimal),
+		cmocka_unit_test(volume_reply_cow_state),
+		cmocka_unit_test(volume_reply_bad_uuid),
 		cmocka_unit_test(volume_reply_lacks_disk),
 		cmocka_unit_test(volume_reply_bad_types),
 		cmocka_unit_test(volume_reply_name_too_long),

@@ -176,13 +176,56 @@ static void text_line(void **state)
 	v.size = 10ULL << 30;
 	volume_to_text(&v, line, sizeof(line));
 	assert_string_equal(line, "db /dev/ferry0 10GiB data=/dev/vdb "
-				  "cow=/dev/vdc chunk=64KiB open=2");
+				  "cow=/dev/vdc chunk=64KiB open=2 epoch=0 "
+				  "cbt_uuid= cbt_gen=0 cow_used=0B "
+				  "cow_total=0B");
+}
+
+static void text_line_cow_state(void **state)
+{
+	static const uint8_t uuid[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
+					  0xde, 0xf0, 0x01, 0x23, 0x45, 0x67,
+					  0x89, 0xab, 0xcd, 0xef };
+	struct json_object *o, *f;
+	struct ferry_volume v;
+	char line[512];
+
+	(void)state;
+	fill_volume(&v);
+	v.size = 10ULL << 30;
+	v.epoch = 7;
+	memcpy(v.cbt_uuid, uuid, 16);
+	v.has_cbt_uuid = true;
+	v.cbt_gen = 3;
+	v.cow_used = 3ULL << 20;
+	v.cow_total = 1ULL << 30;
+	volume_to_text(&v, line, sizeof(line));
+	assert_string_equal(line,
+			    "db /dev/ferry0 10GiB data=/dev/vdb "
+			    "cow=/dev/vdc chunk=64KiB open=2 epoch=7 "
+			    "cbt_uuid=12345678-9abc-def0-0123-456789abcdef "
+			    "cbt_gen=3 cow_used=3.0MiB cow_total=1.0GiB");
+	o = volume_to_json(&v);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "epoch", &f));
+	assert_int_equal(json_object_get_uint64(f), 7);
+	assert_true(json_object_object_get_ex(o, "cbt_uuid", &f));
+	assert_string_equal(json_object_get_string(f),
+			    "12345678-9abc-def0-0123-456789abcdef");
+	assert_true(json_object_object_get_ex(o, "cbt_gen", &f));
+	assert_int_equal(json_object_get_uint64(f), 3);
+	assert_true(json_object_object_get_ex(o, "cow_used", &f));
+	assert_int_equal(json_object_get_uint64(f), 3ULL << 20);
+	assert_true(json_object_object_get_ex(o, "cow_total", &f));
+	assert_int_equal(json_object_get_uint64(f), 1ULL << 30);
+	json_object_put(o);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_volume_fields),
+		cmocka_unit_test(text_line_cow_state),
 		cmocka_unit_test(json_volume_stats),
 		cmocka_unit_test(json_array),
 		cmocka_unit_test(json_empty_array),

@@ -22,7 +22,7 @@
  */
 struct argv_buf {
 	int argc;
-	char *argv[32];
+	char *argv[64];
 };
 
 static inline struct argv_buf *argv_make(const char *const *words)

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ferry agent: snapshot, snapshots, delete, tag, changed, clone, events.
+ * The parsers are separate from the commands so that tests can run them
+ * without a kernel.
+ */
+#ifndef FERRY_CMD_SNAP_H
+#define FERRY_CMD_SNAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/ferry.h>
+
+#include "context.h"
+#include "util.h"
+
+/* Most volumes "ferry snapshot" takes (the kernel's group limit). */
+#define SNAPSHOT_NAMES_MAX 16
+
+struct snapshot_args {
+	char *names[SNAPSHOT_NAMES_MAX];
+	size_t nnames;
+	char *tags[FERRY_TAGS_MAX];
+	size_t ntags;
+	const char *label; /* NULL: the kernel's default */
+	uint32_t deadline_ms; /* 0: the kernel's default */
+};
+
+/* snapshots NAME */
+struct snapshots_args {
+	const char *name;
+};
+
+/* delete and clone: NAME SNAPID */
+struct snap_ref_args {
+	const char *name;
+	uint32_t id;
+};
+
+struct tag_args {
+	const char *name;
+	uint32_t id;
+	char *kv[FERRY_TAGS_MAX];
+	size_t n; /* 0: only list */
+};
+
+struct changed_args {
+	const char *name;
+	bool has_since_id;
+	uint32_t since_id;
+	bool has_since_epoch;
+	uint64_t since_epoch;
+	uint32_t until_id; /* 0: now */
+};
+
+struct events_args {
+	uint64_t count; /* 0: no limit */
+	int timeout_ms; /* -1: none */
+};
+
+/*
+ * Each returns 0, CLI_HELP for --help, or -EINVAL with @e set for a usage
+ * error. Global options among the arguments land in @ctx.
+ */
+int snapshot_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		   struct snapshot_args *a, struct ferr *e);
+int snapshots_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		    struct snapshots_args *a, struct ferr *e);
+int delete_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		 struct snap_ref_args *a, struct ferr *e);
+int clone_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		struct snap_ref_args *a, struct ferr *e);
+int tag_parse_args(struct ferry_ctx *ctx, int argc, char **argv,
+		   struct tag_args *a, struct ferr *e);
+int changed_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		  struct changed_args *a, struct ferr *e);
+int events_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		 struct events_args *a, struct ferr *e);
+
+/* "10", "0.5": seconds into milliseconds (at most a day). */
+int parse_seconds(const char *s, int *ms, struct ferr *e);
+
+extern const char snapshot_usage[];
+extern const char snapshots_usage[];
+extern const char delete_usage[];
+extern const char tag_usage[];
+extern const char changed_usage[];
+extern const char clone_usage[];
+extern const char events_usage[];
+
+#endif /* FERRY_CMD_SNAP_H */
