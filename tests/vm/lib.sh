@@ -429,3 +429,19 @@ assert_snap_live() {
 		"$SCRATCH/snap.obj" >/dev/null ||
 		fail "snapshot $2 of $1: unexpected object $(/usr/bin/jq -c . "$SCRATCH/snap.obj")"
 }
+
+# chunk_extents CHUNK FILE...: FILEs hold "OFFSET LENGTH" lines (bytes) of
+# writes; prints the CHUNK-aligned extents they touch, adjacent chunks
+# merged, ascending, as "OFFSET LENGTH" lines (what `ferry changed` must
+# report for them).
+chunk_extents() {
+	_c=$1
+	shift
+	cat "$@" | awk -v c="$_c" '
+		{ for (i = int($1 / c); i <= int(($1 + $2 - 1) / c); i++) print i }' |
+		sort -n -u | awk -v c="$_c" '
+		NR == 1 { s = $1; e = $1; next }
+		$1 == e + 1 { e = $1; next }
+		{ print s * c, (e - s + 1) * c; s = $1; e = $1 }
+		END { if (NR) print s * c, (e - s + 1) * c }'
+}

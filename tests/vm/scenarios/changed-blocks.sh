@@ -25,16 +25,9 @@ w() {
 	echo "$2 $3" >>"$1"
 }
 
-# expected FILE...: the chunks the writes in FILEs touch, as merged
-# "OFFSET LENGTH" extents, ascending.
+# expected FILE...: the merged chunk extents of the writes in FILEs.
 expected() {
-	cat "$@" | awk -v c="$C" -v size="$size" '
-		{ for (i = int($1 / c); i <= int(($1 + $2 - 1) / c); i++) print i }' |
-		sort -n -u | awk -v c="$C" '
-		NR == 1 { s = $1; e = $1; next }
-		$1 == e + 1 { e = $1; next }
-		{ print s * c, (e - s + 1) * c; s = $1; e = $1 }
-		END { if (NR) print s * c, (e - s + 1) * c }'
+	chunk_extents "$C" "$@"
 }
 
 # check_changed WHAT EXPECTED_FILE ARGS...: `ferry changed v0 ARGS`, JSON
