@@ -46,7 +46,9 @@ int ferry_cow_init(struct ferry_volume *vol)
 	init_waitqueue_head(&vol->readers_wait);
 	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, FERRY_COPY_JOBS,
 				  vol->name);
-	if (!vol->wq)
+	vol->clone_wq = alloc_ordered_workqueue("ferry_%s_clone",
+						WQ_MEM_RECLAIM, vol->name);
+	if (!vol->wq || !vol->clone_wq)
 		return -ENOMEM;
 	return ferry_excmap_init(&vol->excmap, vol->nr_chunks);
 }
@@ -60,10 +62,14 @@ void ferry_cow_exit(struct ferry_volume *vol)
 {
 	if (vol->wq)
 		destroy_workqueue(vol->wq);
+	if (vol->clone_wq)
+		destroy_workqueue(vol->clone_wq);
 	if (vol->excmap.written)
 		ferry_excmap_destroy(&vol->excmap,
 				     vol->alloc.used ? ferry_cow_put : NULL,
 				     &vol->alloc);
+	if (vol->alloc.used)
+		ferry_alloc_destroy(&vol->alloc);
 	kfree(vol->live);
 	vol->live = NULL;
 	xa_destroy(&vol->pending);
@@ -308,18 +314,17 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	queue_work(vol->wq, &copy->work);
 }
 
-static void ferry_snap_read_endio(struct bio *clone)
+static void ferry_origin_read_done(struct ferry_volume *vol, u64 c);
+
+static void ferry_snap_endio(struct bio *clone)
 {
 	struct bio *orig = clone->bi_private;
 	struct ferry_snap *snap = orig->bi_bdev->bd_disk->private_data;
 	struct ferry_volume *vol = snap->vol;
+	u64 c = ferry_sector_chunk(vol, orig->bi_iter.bi_sector);
 
-	if (clone->bi_bdev == vol->data.bdev) {
-		u64 c = ferry_sector_chunk(vol, orig->bi_iter.bi_sector);
-
-		if (atomic_dec_and_test(&vol->origin_readers[ferry_reader_bucket(c)]))
-			wake_up(&vol->readers_wait);
-	}
+	if (clone->bi_bdev == vol->data.bdev)
+		ferry_origin_read_done(vol, c);
 	if (clone->bi_status)
 		orig->bi_status = clone->bi_status;
 	bio_put(clone);
@@ -329,7 +334,174 @@ static void ferry_snap_read_endio(struct bio *clone)
 		wake_up_var(&snap->in_flight);
 }
 
-/* Reads of a snapshot device: each chunk from the origin or its copy. */
+/*
+ * Under map_lock: where a snapshot's (or a clone's) chunk @c is. A clone
+ * reads what it wrote itself, else its parent's view. An origin source is
+ * counted in origin_readers until the I/O completes (ferry_snap_endio).
+ */
+static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
+					u64 *cow)
+{
+	struct ferry_volume *vol = snap->vol;
+	struct ferry_snap *base = snap->parent_snap ?: snap;
+	enum ferry_src src;
+	void *own;
+
+	lockdep_assert_held(&vol->map_lock);
+	if (snap->parent_snap) {
+		own = xa_load(&snap->own, c);
+		if (own) {
+			*cow = xa_to_value(own);
+			return FERRY_SRC_COW;
+		}
+	}
+	if (base->state != FERRY_STATE_LIVE)
+		return FERRY_SRC_LOST;
+	src = ferry_exc_lookup(&vol->excmap, c, base->epoch, cow);
+	if (src == FERRY_SRC_ORIGIN)
+		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
+	return src;
+}
+
+static void ferry_origin_read_done(struct ferry_volume *vol, u64 c)
+{
+	if (atomic_dec_and_test(&vol->origin_readers[ferry_reader_bucket(c)]))
+		wake_up(&vol->readers_wait);
+}
+
+/*
+ * A clone's first write to a chunk gives the clone its own copy of it in
+ * the CoW store (the parent's view, unless the write covers the chunk);
+ * every write then goes to that copy. Runs on the ordered clone_wq, so
+ * two writes never race to create the same copy.
+ */
+struct ferry_clone_write {
+	struct work_struct work;
+	struct ferry_snap *snap;
+	struct bio *bio;
+};
+
+static int ferry_clone_own_chunk(struct ferry_snap *snap, u64 c,
+				 bool whole, u64 *dst)
+{
+	struct ferry_volume *vol = snap->vol;
+	unsigned int bytes = ferry_chunk_bytes(vol, c);
+	enum ferry_src src;
+	s64 got;
+	u64 from = 0;
+	int ret = 0;
+	void *own;
+
+	mutex_lock(&vol->map_lock);
+	own = xa_load(&snap->own, c);
+	if (own) {
+		mutex_unlock(&vol->map_lock);
+		*dst = xa_to_value(own);
+		return 0;
+	}
+	got = ferry_alloc_get(&vol->alloc);
+	if (got >= 0)
+		ferry_cow_check_low(vol);
+	src = whole ? FERRY_SRC_COW : ferry_snap_locate(snap, c, &from);
+	mutex_unlock(&vol->map_lock);
+	if (got < 0) {
+		if (src == FERRY_SRC_ORIGIN)
+			ferry_origin_read_done(vol, c);
+		return got;
+	}
+
+	if (src == FERRY_SRC_LOST) {
+		ret = -EIO;
+	} else if (!whole) {
+		struct page **pages;
+		unsigned int nr = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
+
+		pages = kcalloc(nr, sizeof(*pages), GFP_NOIO);
+		for (i = 0; pages && i < nr; i++) {
+			pages[i] = alloc_page(GFP_NOIO);
+			if (!pages[i])
+				break;
+		}
+		if (!pages || i < nr)
+			ret = -ENOMEM;
+		else if (src == FERRY_SRC_ORIGIN)
+			ret = ferry_chunk_io(vol->data.bdev,
+					     ferry_chunk_sector(vol, c), pages,
+					     bytes, REQ_OP_READ);
+		else
+			ret = ferry_chunk_io(vol->cow.bdev,
+					     ferry_chunk_sector(vol, from),
+					     pages, bytes, REQ_OP_READ);
+		if (src == FERRY_SRC_ORIGIN)
+			ferry_origin_read_done(vol, c);
+		if (!ret)
+			ret = ferry_chunk_io(vol->cow.bdev,
+					     ferry_chunk_sector(vol, got), pages,
+					     bytes, REQ_OP_WRITE);
+		for (i = 0; pages && i < nr && pages[i]; i++)
+			__free_page(pages[i]);
+		kfree(pages);
+	}
+	mutex_lock(&vol->map_lock);
+	if (!ret)
+		ret = xa_err(xa_store(&snap->own, c, xa_mk_value(got),
+				      GFP_NOIO));
+	if (ret)
+		ferry_alloc_put(&vol->alloc, got);
+	mutex_unlock(&vol->map_lock);
+	*dst = got;
+	return ret;
+}
+
+static void ferry_clone_write_work(struct work_struct *work)
+{
+	struct ferry_clone_write *w =
+		container_of(work, struct ferry_clone_write, work);
+	struct ferry_snap *snap = w->snap;
+	struct ferry_volume *vol = snap->vol;
+	struct bio *bio = w->bio, *clone;
+	u64 c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector), dst;
+	bool whole = bio->bi_iter.bi_size == ferry_chunk_bytes(vol, c);
+	int ret;
+
+	kfree(w);
+	ret = ferry_clone_own_chunk(snap, c, whole, &dst);
+	if (ret) {
+		bio->bi_status = ret == -ENOSPC ? BLK_STS_NOSPC :
+						  BLK_STS_IOERR;
+		bio_endio(bio);
+		if (atomic64_dec_and_test(&snap->in_flight))
+			wake_up_var(&snap->in_flight);
+		return;
+	}
+	clone = bio_alloc_clone(vol->cow.bdev, bio, GFP_NOIO, &vol->clones);
+	clone->bi_iter.bi_sector = ferry_chunk_sector(vol, dst) +
+		(bio->bi_iter.bi_sector - ferry_chunk_sector(vol, c));
+	clone->bi_private = bio;
+	clone->bi_end_io = ferry_snap_endio;
+	submit_bio_noacct(clone);
+}
+
+static void ferry_clone_write(struct ferry_snap *snap, struct bio *bio)
+{
+	struct ferry_clone_write *w = kmalloc(sizeof(*w), GFP_NOIO);
+
+	if (!w) {
+		bio->bi_status = BLK_STS_RESOURCE;
+		bio_endio(bio);
+		return;
+	}
+	INIT_WORK(&w->work, ferry_clone_write_work);
+	w->snap = snap;
+	w->bio = bio;
+	atomic64_inc(&snap->in_flight);
+	queue_work(snap->vol->clone_wq, &w->work);
+}
+
+/*
+ * I/O to a snapshot device: reads from the origin or a preserved copy;
+ * writes only to a writable clone.
+ */
 void ferry_snap_submit_bio(struct bio *bio)
 {
 	struct ferry_snap *snap = bio->bi_bdev->bd_disk->private_data;
@@ -340,25 +512,26 @@ void ferry_snap_submit_bio(struct bio *bio)
 	u64 c, cow = 0;
 	sector_t sector;
 
-	if (op_is_write(bio_op(bio)) || bio_op(bio) != REQ_OP_READ) {
-		if (!bio_sectors(bio) && bio_op(bio) == REQ_OP_WRITE) {
-			bio_endio(bio);		/* a flush: nothing to do */
-			return;
-		}
+	if (!bio_sectors(bio) && bio_op(bio) == REQ_OP_WRITE) {
+		/* A flush: a clone's data is scratch, nothing to make durable. */
+		bio_endio(bio);
+		return;
+	}
+	if (bio_op(bio) != REQ_OP_READ &&
+	    (bio_op(bio) != REQ_OP_WRITE || !snap->parent_snap)) {
 		bio->bi_status = BLK_STS_NOTSUPP;
 		bio_endio(bio);
 		return;
 	}
 	bio = ferry_split_chunk(vol, bio);
+	if (bio_op(bio) == REQ_OP_WRITE) {
+		ferry_clone_write(snap, bio);
+		return;
+	}
 	c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
 
 	mutex_lock(&vol->map_lock);
-	if (snap->state != FERRY_STATE_LIVE)
-		src = FERRY_SRC_LOST;
-	else
-		src = ferry_exc_lookup(&vol->excmap, c, snap->epoch, &cow);
-	if (src == FERRY_SRC_ORIGIN)
-		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
+	src = ferry_snap_locate(snap, c, &cow);
 	mutex_unlock(&vol->map_lock);
 
 	if (src == FERRY_SRC_LOST) {
@@ -373,7 +546,7 @@ void ferry_snap_submit_bio(struct bio *bio)
 	clone = bio_alloc_clone(bdev, bio, GFP_NOIO, &vol->clones);
 	clone->bi_iter.bi_sector = sector;
 	clone->bi_private = bio;
-	clone->bi_end_io = ferry_snap_read_endio;
+	clone->bi_end_io = ferry_snap_endio;
 	atomic64_inc(&snap->in_flight);
 	submit_bio_noacct(clone);
 }

@@ -85,6 +85,7 @@ struct ferry_volume {
 	uuid_t cbt_uuid;
 	u64 cbt_gen;
 	struct workqueue_struct *wq;	/* copy jobs */
+	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
 	/*
@@ -102,6 +103,7 @@ struct ferry_snap {
 	u32 id;
 	u32 epoch;
 	u32 parent;			/* clone: the snapshot it writes over */
+	struct ferry_snap *parent_snap;	/* ... which outlives the clone */
 	enum ferry_snap_state state;
 	char label[FERRY_LABEL_MAX + 1];
 	u64 created_ns;
@@ -208,6 +210,9 @@ int ferry_live_rebuild(struct ferry_volume *vol);
 int ferry_store_open(struct ferry_volume *vol,
 		     struct netlink_ext_ack *extack);
 void ferry_store_close(struct ferry_volume *vol);
+
+/* sysfs.c */
+extern const struct attribute_group *ferry_attr_groups[];
 
 /* events.c */
 void ferry_event(struct ferry_volume *vol, enum ferry_event ev, u32 snap_id,

@@ -487,6 +487,7 @@ int ferry_snap_clone(struct ferry_snap *parent, struct ferry_snap **out,
 	if (!snap)
 		return -ENOMEM;
 	snap->parent = parent->id;
+	snap->parent_snap = parent;
 	snap->epoch = parent->epoch;
 	snap->created_ns = ktime_get_real_ns();
 	strscpy(snap->label, parent->label, sizeof(snap->label));

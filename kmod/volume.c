@@ -272,7 +272,7 @@ static int ferry_create_disk(struct ferry_volume *vol)
 	snprintf(disk->disk_name, DISK_NAME_LEN, "ferry%d", vol->index);
 	set_capacity(disk, bdev_nr_sectors(vol->data.bdev));
 
-	ret = add_disk(disk);
+	ret = device_add_disk(NULL, disk, ferry_attr_groups);
 	if (ret) {
 		put_disk(disk);
 		return ret;

@@ -26,7 +26,10 @@ if [ $# -gt 0 ]; then
 else
 	names=()
 	for f in "$sdir"/*.sh; do
-		[ -e "$f" ] && names+=("$(basename "$f" .sh)")
+		[ -e "$f" ] || continue
+		# "# manual: yes" (the demo) runs only when named.
+		grep -q '^# manual: yes' "$f" && continue
+		names+=("$(basename "$f" .sh)")
 	done
 fi
 for n in "${names[@]}"; do
