@@ -59,7 +59,7 @@ check_changed() {
 		fail "ferry changed v0 $* failed"
 	{
 		cat "$_exp"
-		echo "total $_bytes bytes in $_n extents"
+		echo "total $_bytes in $_n extents"
 	} >"$SCRATCH/ch.exp.txt"
 	if ! cmp -s "$SCRATCH/ch.txt" "$SCRATCH/ch.exp.txt"; then
 		echo "expected:" >&2
