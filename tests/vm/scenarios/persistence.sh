@@ -31,7 +31,8 @@ w() {
 # snap_state: what must survive, normalised.
 snap_state() {
 	snaps_json v0 | jq -S -c 'sort_by(.id) | .[] |
-		{id, label, tags, epoch, created, state, device, writable}'
+		{id, "label": .label, tags, epoch, created, state, device,
+		 writable}' || fail "ferry snapshots v0 --json: unexpected objects"
 }
 
 # changed_json ARGS: the extents of `ferry changed v0 ARGS --json`.
