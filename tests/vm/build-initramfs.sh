@@ -16,7 +16,7 @@
 # lib.sh). Modules under /lib/modules/KVER with a modules.dep from depmod.
 #
 # Environment: KVER (default: newest /boot/vmlinuz-*-amd64),
-# FERRY_CACHE, FERRY_VM_NO_FERRY=1 (lab self-test: build without
+# FERRY_CACHE, FERRY_VM_KO, FERRY_VM_AGENT, FERRY_VM_NO_FERRY=1 (lab self-test: build without
 # ferry.ko/agent).
 set -euo pipefail
 
@@ -74,8 +74,10 @@ mkcpio() { # root archive
 	mv "$2.tmp" "$2"
 }
 
-ko=$top/kmod/ferry.ko
-agent=$top/agent/ferry
+# FERRY_VM_KO / FERRY_VM_AGENT: test a module or agent built elsewhere
+# (e.g. another branch's agent before it is merged).
+ko=${FERRY_VM_KO:-$top/kmod/ferry.ko}
+agent=${FERRY_VM_AGENT:-$top/agent/ferry}
 if [ "${FERRY_VM_NO_FERRY:-0}" != 1 ]; then
 	missing=""
 	[ -f "$ko" ] || missing="$missing kmod/ferry.ko"

@@ -264,3 +264,184 @@ claimable() {
 file_sum() {
 	/usr/bin/sha256sum <"$1" | cut -d' ' -f1
 }
+
+# ---- snapshots (CLI contract: docs/ferry.8) ----
+
+E2FSCK=/usr/sbin/e2fsck
+XFS_REPAIR=/usr/sbin/xfs_repair
+
+# take_snapshot ARGS...: `ferry snapshot ARGS...`; every output line must be
+# `NAME ID /dev/ferryNsID`; waits for the devices. The lines stay in
+# $SCRATCH/snap.out for snap_id / snap_dev.
+take_snapshot() {
+	"$FERRY" snapshot "$@" >"$SCRATCH/snap.out" ||
+		fail "ferry snapshot $* failed"
+	awk 'NF != 3 || $2 !~ /^[0-9]+$/ ||
+	     $3 !~ "^/dev/ferry[0-9]+s" $2 "$" { bad = 1 }
+	     END { exit bad || NR == 0 }' "$SCRATCH/snap.out" ||
+		fail "ferry snapshot $* printed: $(cat "$SCRATCH/snap.out")"
+	while read -r _n _id _dev; do
+		wait_dev "$_dev"
+	done <"$SCRATCH/snap.out"
+	sed 's/^/    snapshot: /' "$SCRATCH/snap.out"
+}
+
+# snap_id NAME / snap_dev NAME: from the last take_snapshot.
+snap_id() {
+	awk -v n="$1" '$1 == n { print $2 }' "$SCRATCH/snap.out"
+}
+snap_dev() {
+	awk -v n="$1" '$1 == n { print $3 }' "$SCRATCH/snap.out"
+}
+
+# snaps_json NAME: `ferry snapshots NAME --json`, checked to be an array.
+snaps_json() {
+	"$FERRY" snapshots "$1" --json >"$SCRATCH/snaps.json" ||
+		fail "ferry snapshots $1 --json failed"
+	/usr/bin/jq -e 'type == "array"' "$SCRATCH/snaps.json" >/dev/null ||
+		fail "ferry snapshots $1 --json: not a JSON array: $(cat "$SCRATCH/snaps.json")"
+	cat "$SCRATCH/snaps.json"
+}
+
+# snap_field NAME ID JQ: jq -r JQ on the snapshot object with that id
+# (e.g. snap_field v0 1 .state); fails when there is no such snapshot.
+snap_field() {
+	snaps_json "$1" >/dev/null
+	/usr/bin/jq -e --argjson id "$2" 'any(.[]; .id == $id)' \
+		"$SCRATCH/snaps.json" >/dev/null ||
+		fail "snapshot $2 of $1 not listed: $(cat "$SCRATCH/snaps.json")"
+	/usr/bin/jq -r --argjson id "$2" ".[] | select(.id == \$id) | $3" \
+		"$SCRATCH/snaps.json"
+}
+
+# snap_ids NAME: the listed ids, ascending, on one line.
+snap_ids() {
+	snaps_json "$1" | /usr/bin/jq -r '[.[].id] | sort | map(tostring) | join(" ")'
+}
+
+# vol_field NAME JQ: jq -r JQ on the volume's `ferry status NAME --json`
+# object (e.g. vol_field v0 .cow_used).
+vol_field() {
+	ferry_json "$1" >/dev/null
+	/usr/bin/jq -r ".[0] | $2" "$SCRATCH/status.json"
+}
+
+# wait_gone PATH: wait up to 5 s for a device node to disappear.
+wait_gone() {
+	_i=0
+	while [ -e "$1" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -le 50 ] || fail "$1 still exists"
+		sleep 0.1
+	done
+}
+
+# snap_delete NAME ID: must succeed and print nothing on stderr.
+snap_delete() {
+	"$FERRY" delete "$1" "$2" 2>"$SCRATCH/del.err" ||
+		fail "ferry delete $1 $2 failed: $(cat "$SCRATCH/del.err")"
+	[ ! -s "$SCRATCH/del.err" ] ||
+		fail "ferry delete $1 $2 wrote on stderr: $(cat "$SCRATCH/del.err")"
+}
+
+# events_start COUNT TIMEOUT: `ferry events --json` in the background into
+# $SCRATCH/events.out (pid in $EVENTS_PID), then a second for it to
+# subscribe.
+EVENTS_PID=
+events_start() {
+	"$FERRY" events --json --count "$1" --timeout "$2" \
+		>"$SCRATCH/events.out" 2>"$SCRATCH/events.err" &
+	EVENTS_PID=$!
+	sleep 1
+}
+
+# events_wait: waits for the listener; it must exit 0 and print valid JSON
+# objects, one a line; prints them compact, one a line.
+events_wait() {
+	wait "$EVENTS_PID" ||
+		fail "ferry events exited $?: $(cat "$SCRATCH/events.err")"
+	sed 's/^/    event: /' "$SCRATCH/events.out"
+	/usr/bin/jq -e -c 'if type == "object" and has("event") then . else error("not an event") end' \
+		"$SCRATCH/events.out" >"$SCRATCH/events.jsonl" ||
+		fail "ferry events printed something else than event objects"
+}
+
+# events_kinds: the "event" fields in order, one line.
+events_kinds() {
+	/usr/bin/jq -r .event "$SCRATCH/events.jsonl" | tr '\n' ' ' | sed 's/ $//'
+}
+
+# wr DEV REF OFFSET LENGTH [direct]: LENGTH random bytes at byte OFFSET of
+# DEV and of the reference file REF (the model of what DEV must hold).
+# With "direct", O_DIRECT (OFFSET and LENGTH multiples of 512).
+wr() {
+	head -c "$4" /dev/urandom >"$SCRATCH/wr.data"
+	_fl=seek_bytes
+	[ "${5:-}" = direct ] && _fl=seek_bytes,direct
+	/usr/bin/dd if="$SCRATCH/wr.data" of="$1" bs="$4" count=1 seek="$3" \
+		oflag="$_fl" conv=notrunc,fsync status=none ||
+		fail "write of $4 bytes at $3 to $1"
+	/usr/bin/dd if="$SCRATCH/wr.data" of="$2" bs="$4" count=1 seek="$3" \
+		oflag=seek_bytes conv=notrunc status=none ||
+		fail "write of $4 bytes at $3 to $2"
+}
+
+# zr DEV REF OFFSET LENGTH: write-zeroes (blkdiscard -z) on DEV, zeros in REF.
+zr() {
+	/usr/sbin/blkdiscard -z -o "$3" -l "$4" "$1" ||
+		fail "blkdiscard -z -o $3 -l $4 $1"
+	/usr/bin/dd if=/dev/zero of="$2" bs="$4" count=1 seek="$3" \
+		oflag=seek_bytes conv=notrunc status=none ||
+		fail "zeroing $4 bytes at $3 of $2"
+}
+
+# assert_dev_is_file DEV FILE: DEV holds exactly the bytes of FILE.
+assert_dev_is_file() {
+	assert_eq "$(dev_size "$1")" "$(/usr/bin/stat -c %s "$2")" "size of $1 vs $2"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	/usr/bin/cmp "$1" "$2" || fail "$1 differs from $2"
+}
+
+# assert_read_fails DEV: reading DEV (O_DIRECT) must fail with an I/O error.
+assert_read_fails() {
+	if /usr/bin/dd if="$1" of=/dev/null bs=1M iflag=direct status=none \
+		2>"$SCRATCH/rf.err"; then
+		fail "reading $1 succeeded, expected an I/O error"
+	fi
+	grep -qi "input/output error" "$SCRATCH/rf.err" ||
+		fail "reading $1 failed, but not with EIO: $(cat "$SCRATCH/rf.err")"
+}
+
+# assert_snap_live NAME ID DEV: the snapshot is listed with the field types
+# of the contract, state "live" and device DEV.
+assert_snap_live() {
+	snap_field "$1" "$2" . >"$SCRATCH/snap.obj"
+	/usr/bin/jq -e --arg dev "$3" '
+		(.id | type == "number") and .device == $dev and
+		.state == "live" and (.label | type == "string") and
+		(.created | type == "string" and
+		 test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")) and
+		(.tags | type == "object") and (.epoch | type == "number") and
+		(.stall_ns | type == "number") and (.freeze_ns | type == "number") and
+		(.frozen | type == "boolean") and (.cow_bytes | type == "number") and
+		(.writable | type == "boolean") and has("point")' \
+		"$SCRATCH/snap.obj" >/dev/null ||
+		fail "snapshot $2 of $1: unexpected object $(/usr/bin/jq -c . "$SCRATCH/snap.obj")"
+}
+
+# chunk_extents CHUNK FILE...: FILEs hold "OFFSET LENGTH" lines (bytes) of
+# writes; prints the CHUNK-aligned extents they touch, adjacent chunks
+# merged, ascending, as "OFFSET LENGTH" lines (what `ferry changed` must
+# report for them).
+chunk_extents() {
+	_c=$1
+	shift
+	cat "$@" | awk -v c="$_c" '
+		{ for (i = int($1 / c); i <= int(($1 + $2 - 1) / c); i++) print i }' |
+		sort -n -u | awk -v c="$_c" '
+		NR == 1 { s = $1; e = $1; next }
+		$1 == e + 1 { e = $1; next }
+		{ print s * c, (e - s + 1) * c; s = $1; e = $1 }
+		END { if (NR) print s * c, (e - s + 1) * c }'
+}

@@ -88,7 +88,7 @@ run_one() {
 	timeout -k 10 "$limit" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i" \
+		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-nic none "${args[@]}" \
 		</dev/null >"$log" 2>&1
