@@ -210,6 +210,7 @@ int ferry_live_rebuild(struct ferry_volume *vol);
 int ferry_store_open(struct ferry_volume *vol,
 		     struct netlink_ext_ack *extack);
 void ferry_store_close(struct ferry_volume *vol);
+void ferry_store_note_ids(struct ferry_volume *vol);
 
 /* sysfs.c */
 extern const struct attribute_group *ferry_attr_groups[];

@@ -454,6 +454,7 @@ int ferry_snapshot_group(struct ferry_volume **vols, unsigned int n,
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
+		ferry_store_note_ids(vols[i]);
 		out[i] = q[i].snap;
 		/* Without a device the snapshot still exists and is listed. */
 		if (ferry_snap_add_disk(q[i].snap))
@@ -497,6 +498,7 @@ int ferry_snap_clone(struct ferry_snap *parent, struct ferry_snap **out,
 	list_add_tail(&snap->node, &vol->snaps);
 	mutex_unlock(&vol->map_lock);
 
+	ferry_store_note_ids(vol);
 	ret = ferry_snap_add_disk(snap);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot create the clone's device");

@@ -274,7 +274,7 @@ static int ferry_meta_load(struct ferry_volume *vol, struct ferry_meta *m)
 	for (i = 0; i < vol->nr_chunks && !m->bad; i++) {
 		META_GET(m, w);
 		vol->excmap.written[i] = le32_to_cpu(w);
-		if (vol->excmap.written[i] >= vol->epoch)
+		if (vol->excmap.written[i] > vol->epoch)
 			m->bad = true;
 	}
 	META_GET(m, nexc);
@@ -428,7 +428,7 @@ int ferry_store_open(struct ferry_volume *vol, struct netlink_ext_ack *extack)
 {
 	struct ferry_disk_header *h;
 	struct ferry_meta m = {};
-	bool clean = false;
+	const char *why;
 	int ret;
 
 	h = kzalloc(FERRY_HDR_BYTES, GFP_KERNEL);
@@ -467,25 +467,29 @@ int ferry_store_open(struct ferry_volume *vol, struct netlink_ext_ack *extack)
 	if (ret)
 		goto write;
 
-	clean = le32_to_cpu(h->clean) == 1 &&
-		le64_to_cpu(h->origin_sectors) == bdev_nr_sectors(vol->data.bdev);
-	if (clean && h->meta_chunk) {
+	why = NULL;
+	if (le32_to_cpu(h->clean) != 1)
+		why = "was not detached cleanly";
+	else if (le64_to_cpu(h->origin_sectors) != bdev_nr_sectors(vol->data.bdev))
+		why = "belongs to a data device of another size";
+	if (!why && h->meta_chunk) {
 		ret = ferry_meta_read(vol, le64_to_cpu(h->meta_chunk),
 				      le64_to_cpu(h->meta_bytes),
 				      le32_to_cpu(h->meta_crc), &m);
 		if (!ret)
 			ret = ferry_meta_load(vol, &m);
 		kvfree(m.buf);
-		clean = !ret;
+		if (ret)
+			why = "has unreadable snapshot metadata";
 		ret = 0;
 	}
-	if (!clean) {
+	if (why) {
 		/*
 		 * Unclean shutdown, a resized origin or unreadable metadata:
 		 * nothing about past writes can be trusted.
 		 */
-		pr_warn("ferry: %s: CoW store was not detached cleanly; snapshots dropped, changed-block tracking restarts\n",
-			vol->name);
+		pr_warn("ferry: %s: the CoW store %s; snapshots dropped, changed-block tracking restarts\n",
+			vol->name, why);
 		ret = ferry_store_reset_maps(vol);
 		vol->cbt_gen++;
 		vol->epoch++;
@@ -513,6 +517,18 @@ write:
 out:
 	kfree(h);
 	return ret;
+}
+
+/*
+ * Records the next snapshot id and epoch in the (dirty) header right after
+ * a snapshot is created, so that even after a crash ids are never reused.
+ * Caller holds ferry_volumes_lock, which serialises snapshot creation.
+ */
+void ferry_store_note_ids(struct ferry_volume *vol)
+{
+	if (ferry_write_header(vol, false, 0, 0, 0))
+		pr_warn_ratelimited("ferry: %s: cannot update the CoW store header\n",
+				    vol->name);
 }
 
 void ferry_store_close(struct ferry_volume *vol)
