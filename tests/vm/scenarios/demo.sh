@@ -16,6 +16,8 @@ R=/tmp/report.txt
 : >"$R"
 report() { echo "$*" >>"$R"; }
 DB=/mnt/app/bank.db
+# SQLite waits up to 10 s for a lock instead of failing at once.
+sq() { /usr/bin/sqlite3 -cmd ".timeout 10000" "$@"; }
 
 step "attach the volume and put an application on it"
 load_ferry
@@ -23,7 +25,7 @@ dev=$(ferry_attach app /dev/vdb /dev/vdc) || fail "attach failed"
 /usr/sbin/mkfs.ext4 -q -F "$dev" || fail "mkfs failed"
 mkdir -p /mnt/app /mnt/snap
 mount "$dev" /mnt/app || fail "mount failed"
-/usr/bin/sqlite3 "$DB" "PRAGMA journal_mode=WAL; CREATE TABLE tx(id INTEGER PRIMARY KEY, amount INTEGER);" >/dev/null ||
+sq "$DB" "PRAGMA journal_mode=WAL; CREATE TABLE tx(id INTEGER PRIMARY KEY, amount INTEGER);" >/dev/null ||
 	fail "sqlite create failed"
 report "volume: app = $dev over /dev/vdb ($(dev_size /dev/vdb) bytes), CoW store /dev/vdc"
 
@@ -32,7 +34,7 @@ report "volume: app = $dev over /dev/vdb ($(dev_size /dev/vdb) bytes), CoW store
 	i=0
 	while [ ! -f /tmp/stop ]; do
 		i=$((i + 1))
-		/usr/bin/sqlite3 "$DB" "INSERT INTO tx(amount) VALUES($i);" 2>/dev/null
+		sq "$DB" "INSERT INTO tx(amount) VALUES($i);" 2>/dev/null
 	done
 ) &
 writer=$!
@@ -44,7 +46,7 @@ report "points taken while the application wrote:"
 n=0
 while [ $n -lt 5 ]; do
 	n=$((n + 1))
-	before=$(/usr/bin/sqlite3 "$DB" "SELECT count(*) FROM tx;" 2>/dev/null)
+	before=$(sq "$DB" "SELECT count(*) FROM tx;" 2>/dev/null)
 	line=$("$FERRY" snapshot app --tag demo.round=$n --label filesystem) ||
 		fail "snapshot $n failed"
 	id=$(echo "$line" | awk '{print $2}')
@@ -64,9 +66,10 @@ report ""
 report "checks of each point (mounted read-only, PRAGMA integrity_check):"
 for id in $("$FERRY" snapshots app --json | /usr/bin/jq -r '.[].id'); do
 	mount -o ro "/dev/ferry0s$id" /mnt/snap || fail "snapshot $id does not mount"
-	integ=$(/usr/bin/sqlite3 "file:/mnt/snap/bank.db?immutable=1" "PRAGMA integrity_check;")
-	rows=$(/usr/bin/sqlite3 "file:/mnt/snap/bank.db?immutable=1" "SELECT count(*) FROM tx;")
+	integ=$(sq "file:/mnt/snap/bank.db?immutable=1" "PRAGMA integrity_check;")
+	rows=$(sq "file:/mnt/snap/bank.db?immutable=1" "SELECT count(*) FROM tx;")
 	umount /mnt/snap
+	want=0
 	eval "want=\$before_$id"
 	[ "$integ" = ok ] || fail "snapshot $id: integrity_check says $integ"
 	[ "$rows" -ge "$want" ] || fail "snapshot $id lost committed rows: $rows < $want"
@@ -80,8 +83,8 @@ t0=$(date +%s.%N)
 cl=$("$FERRY" clone app "$last") || fail "clone failed"
 cdev=$(echo "$cl" | awk '{print $3}')
 mount "$cdev" /mnt/snap || fail "clone does not mount"
-/usr/bin/sqlite3 /mnt/snap/bank.db "INSERT INTO tx(amount) VALUES(-1);" || fail "cannot write in the clone"
-integ=$(/usr/bin/sqlite3 /mnt/snap/bank.db "PRAGMA integrity_check;")
+sq /mnt/snap/bank.db "INSERT INTO tx(amount) VALUES(-1);" || fail "cannot write in the clone"
+integ=$(sq /mnt/snap/bank.db "PRAGMA integrity_check;")
 umount /mnt/snap
 cid=$(echo "$cl" | awk '{print $2}')
 "$FERRY" delete app "$cid" || fail "cannot delete the clone"
