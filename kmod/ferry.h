@@ -19,6 +19,23 @@
 #include "exc.h"
 #include "tags.h"
 
+/*
+ * Counts the opens of a disk (a volume or a snapshot) so that it can be
+ * removed only when unused: once closing, new opens fail.
+ */
+struct ferry_opener {
+	struct mutex lock;		/* protects count and closing */
+	unsigned int count;
+	bool closing;
+};
+
+void ferry_opener_init(struct ferry_opener *o);
+int ferry_opener_get(struct ferry_opener *o);
+void ferry_opener_put(struct ferry_opener *o);
+unsigned int ferry_opener_count(struct ferry_opener *o);
+int ferry_opener_close(struct ferry_opener *o);
+void ferry_opener_reopen(struct ferry_opener *o);
+
 /* Per-volume I/O counters, indexed by enum ferry_stat. */
 struct ferry_stats {
 	atomic64_t v[__FERRY_STAT_MAX];
@@ -29,7 +46,7 @@ struct ferry_stats {
  * store device held for snapshots.
  *
  * Lifetime: created and destroyed by ferry_volume_attach()/_detach()
- * under ferry_volumes_lock; everything but the fields under open_lock
+ * under ferry_volumes_lock; everything but opens, the gate, the maps
  * and the counters is fixed while the volume is on the list.
  */
 struct ferry_volume {
@@ -47,10 +64,7 @@ struct ferry_volume {
 	struct bio_set clones;		/* bios sent to the lower devices */
 	struct bio_set splits;		/* bios split at chunk boundaries */
 
-	/* open_lock protects open_count and dying. */
-	struct mutex open_lock;
-	unsigned int open_count;
-	bool dying;			/* detach started: refuse new opens */
+	struct ferry_opener opens;	/* of /dev/ferryN */
 
 	struct ferry_stats stats;
 
@@ -115,10 +129,7 @@ struct ferry_snap {
 	int minor;
 	struct xarray own;		/* clone: chunk -> its CoW chunk */
 
-	/* open_lock protects open_count and dying. */
-	struct mutex open_lock;
-	unsigned int open_count;
-	bool dying;
+	struct ferry_opener opens;	/* of its device */
 	atomic64_t in_flight;
 };
 
@@ -155,7 +166,6 @@ int ferry_volume_attach(const struct ferry_attach_args *args,
 int ferry_volume_detach(struct ferry_volume *vol,
 			struct netlink_ext_ack *extack);
 struct ferry_volume *ferry_volume_find(const char *name);
-unsigned int ferry_volume_open_count(struct ferry_volume *vol);
 int ferry_volume_init(void);
 void ferry_volume_exit(void);
 

@@ -100,7 +100,7 @@ static int ferry_fill_volume(struct sk_buff *msg, struct ferry_volume *vol,
 			new_encode_dev(vol->cow.bdev->bd_dev)) ||
 	    nla_put_u32(msg, FERRY_ATTR_CHUNK_SIZE, vol->chunk_size) ||
 	    nla_put_u32(msg, FERRY_ATTR_OPEN_COUNT,
-			ferry_volume_open_count(vol)) ||
+			ferry_opener_count(&vol->opens)) ||
 	    ferry_put_cow_state(msg, vol) ||
 	    ferry_put_stats(msg, vol)) {
 		genlmsg_cancel(msg, hdr);
@@ -128,11 +128,32 @@ static int ferry_reply_volume(struct genl_info *info,
 	return genlmsg_reply(msg, info);
 }
 
-static const char *ferry_get_name(struct genl_info *info)
+/* Caller holds ferry_volumes_lock. */
+static struct ferry_volume *ferry_find_volume(struct genl_info *info)
 {
+	struct ferry_volume *vol;
+
 	if (GENL_REQ_ATTR_CHECK(info, FERRY_ATTR_NAME))
 		return NULL;
-	return nla_data(info->attrs[FERRY_ATTR_NAME]);
+	vol = ferry_volume_find(nla_data(info->attrs[FERRY_ATTR_NAME]));
+	if (!vol)
+		NL_SET_ERR_MSG(info->extack, "no volume with this name");
+	return vol;
+}
+
+/* Caller holds ferry_volumes_lock. */
+static struct ferry_snap *ferry_find_snap(struct genl_info *info)
+{
+	struct ferry_volume *vol = ferry_find_volume(info);
+	struct ferry_snap *snap;
+
+	if (!vol || GENL_REQ_ATTR_CHECK(info, FERRY_ATTR_SNAP_ID))
+		return NULL;
+	snap = ferry_snap_find(vol,
+			       nla_get_u32(info->attrs[FERRY_ATTR_SNAP_ID]));
+	if (!snap)
+		NL_SET_ERR_MSG(info->extack, "no snapshot with this id");
+	return snap;
 }
 
 static int ferry_cmd_attach(struct sk_buff *skb, struct genl_info *info)
@@ -171,23 +192,14 @@ static int ferry_cmd_attach(struct sk_buff *skb, struct genl_info *info)
 static int ferry_cmd_detach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ferry_volume *vol;
-	const char *name;
 	int ret;
 
 	ret = ferry_need_admin(skb, info);
 	if (ret)
 		return ret;
-	name = ferry_get_name(info);
-	if (!name)
-		return -EINVAL;
 	mutex_lock(&ferry_volumes_lock);
-	vol = ferry_volume_find(name);
-	if (vol) {
-		ret = ferry_volume_detach(vol, info->extack);
-	} else {
-		NL_SET_ERR_MSG(info->extack, "no volume with this name");
-		ret = -ENOENT;
-	}
+	vol = ferry_find_volume(info);
+	ret = vol ? ferry_volume_detach(vol, info->extack) : -ENOENT;
 	mutex_unlock(&ferry_volumes_lock);
 	return ret;
 }
@@ -195,20 +207,11 @@ static int ferry_cmd_detach(struct sk_buff *skb, struct genl_info *info)
 static int ferry_cmd_get_volume(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ferry_volume *vol;
-	const char *name;
 	int ret;
 
-	name = ferry_get_name(info);
-	if (!name)
-		return -EINVAL;
 	mutex_lock(&ferry_volumes_lock);
-	vol = ferry_volume_find(name);
-	if (vol) {
-		ret = ferry_reply_volume(info, vol);
-	} else {
-		NL_SET_ERR_MSG(info->extack, "no volume with this name");
-		ret = -ENOENT;
-	}
+	vol = ferry_find_volume(info);
+	ret = vol ? ferry_reply_volume(info, vol) : -ENOENT;
 	mutex_unlock(&ferry_volumes_lock);
 	return ret;
 }
@@ -336,34 +339,6 @@ static int ferry_reply_snaps(struct genl_info *info, struct ferry_snap **snaps,
 		return ret;
 	}
 	return genlmsg_reply(msg, info);
-}
-
-/* Caller holds ferry_volumes_lock. */
-static struct ferry_volume *ferry_find_volume(struct genl_info *info)
-{
-	struct ferry_volume *vol;
-
-	if (GENL_REQ_ATTR_CHECK(info, FERRY_ATTR_NAME))
-		return NULL;
-	vol = ferry_volume_find(nla_data(info->attrs[FERRY_ATTR_NAME]));
-	if (!vol)
-		NL_SET_ERR_MSG(info->extack, "no volume with this name");
-	return vol;
-}
-
-/* Caller holds ferry_volumes_lock. */
-static struct ferry_snap *ferry_find_snap(struct genl_info *info)
-{
-	struct ferry_volume *vol = ferry_find_volume(info);
-	struct ferry_snap *snap;
-
-	if (!vol || GENL_REQ_ATTR_CHECK(info, FERRY_ATTR_SNAP_ID))
-		return NULL;
-	snap = ferry_snap_find(vol,
-			       nla_get_u32(info->attrs[FERRY_ATTR_SNAP_ID]));
-	if (!snap)
-		NL_SET_ERR_MSG(info->extack, "no snapshot with this id");
-	return snap;
 }
 
 static int ferry_check_tags(struct nlattr *tags, struct netlink_ext_ack *extack)

@@ -23,7 +23,7 @@ struct ferry_snap *ferry_snap_alloc(struct ferry_volume *vol, gfp_t gfp)
 		return NULL;
 	snap->vol = vol;
 	snap->minor = -1;
-	mutex_init(&snap->open_lock);
+	ferry_opener_init(&snap->opens);
 	xa_init(&snap->own);
 	return snap;
 }
@@ -129,24 +129,15 @@ void ferry_snap_invalidate(struct ferry_volume *vol, u32 lo, u32 hi,
 static int ferry_snap_open(FERRY_OPEN_ARGS)
 {
 	struct ferry_snap *snap = FERRY_OPEN_DISK->private_data;
-	int ret = 0;
 
-	mutex_lock(&snap->open_lock);
-	if (snap->dying)
-		ret = -ENXIO;
-	else
-		snap->open_count++;
-	mutex_unlock(&snap->open_lock);
-	return ret;
+	return ferry_opener_get(&snap->opens);
 }
 
 static void ferry_snap_release(FERRY_RELEASE_ARGS)
 {
 	struct ferry_snap *snap = disk->private_data;
 
-	mutex_lock(&snap->open_lock);
-	snap->open_count--;
-	mutex_unlock(&snap->open_lock);
+	ferry_opener_put(&snap->opens);
 }
 
 static const struct block_device_operations ferry_snap_fops = {
@@ -216,33 +207,12 @@ static void ferry_snap_del_disk(struct ferry_snap *snap)
 	snap->minor = -1;
 }
 
-/* Refuses new opens; -EBUSY if it is open. */
-static int ferry_snap_close(struct ferry_snap *snap)
-{
-	int ret = 0;
-
-	mutex_lock(&snap->open_lock);
-	if (snap->open_count)
-		ret = -EBUSY;
-	else
-		snap->dying = true;
-	mutex_unlock(&snap->open_lock);
-	return ret;
-}
-
-static void ferry_snap_reopen(struct ferry_snap *snap)
-{
-	mutex_lock(&snap->open_lock);
-	snap->dying = false;
-	mutex_unlock(&snap->open_lock);
-}
-
 int ferry_snaps_close(struct ferry_volume *vol)
 {
 	struct ferry_snap *snap;
 
 	list_for_each_entry(snap, &vol->snaps, node) {
-		if (ferry_snap_close(snap)) {
+		if (ferry_opener_close(&snap->opens)) {
 			ferry_snaps_reopen(vol);
 			return -EBUSY;
 		}
@@ -255,7 +225,7 @@ void ferry_snaps_reopen(struct ferry_volume *vol)
 	struct ferry_snap *snap;
 
 	list_for_each_entry(snap, &vol->snaps, node)
-		ferry_snap_reopen(snap);
+		ferry_opener_reopen(&snap->opens);
 }
 
 void ferry_snaps_del_disks(struct ferry_volume *vol)
@@ -290,7 +260,7 @@ int ferry_snap_delete(struct ferry_snap *snap, struct netlink_ext_ack *extack)
 			return -EBUSY;
 		}
 	}
-	if (ferry_snap_close(snap)) {
+	if (ferry_opener_close(&snap->opens)) {
 		NL_SET_ERR_MSG(extack, "the snapshot device is open");
 		return -EBUSY;
 	}

@@ -163,27 +163,76 @@ static void ferry_submit_bio(struct bio *bio)
 		ferry_pass_through(vol, bio);
 }
 
+void ferry_opener_init(struct ferry_opener *o)
+{
+	mutex_init(&o->lock);
+	o->count = 0;
+	o->closing = false;
+}
+
+int ferry_opener_get(struct ferry_opener *o)
+{
+	int ret = 0;
+
+	mutex_lock(&o->lock);
+	if (o->closing)
+		ret = -ENXIO;
+	else
+		o->count++;
+	mutex_unlock(&o->lock);
+	return ret;
+}
+
+void ferry_opener_put(struct ferry_opener *o)
+{
+	mutex_lock(&o->lock);
+	o->count--;
+	mutex_unlock(&o->lock);
+}
+
+unsigned int ferry_opener_count(struct ferry_opener *o)
+{
+	unsigned int n;
+
+	mutex_lock(&o->lock);
+	n = o->count;
+	mutex_unlock(&o->lock);
+	return n;
+}
+
+/* Refuses new opens; -EBUSY (and nothing changed) while it is open. */
+int ferry_opener_close(struct ferry_opener *o)
+{
+	int ret = 0;
+
+	mutex_lock(&o->lock);
+	if (o->count)
+		ret = -EBUSY;
+	else
+		o->closing = true;
+	mutex_unlock(&o->lock);
+	return ret;
+}
+
+void ferry_opener_reopen(struct ferry_opener *o)
+{
+	mutex_lock(&o->lock);
+	o->closing = false;
+	mutex_unlock(&o->lock);
+}
+
 static int ferry_open(FERRY_OPEN_ARGS)
 {
 	struct ferry_volume *vol = FERRY_OPEN_DISK->private_data;
-	int ret = 0;
 
-	mutex_lock(&vol->open_lock);
-	if (vol->dying)
-		ret = -ENXIO;
-	else
-		vol->open_count++;
-	mutex_unlock(&vol->open_lock);
-	return ret;
+	return ferry_opener_get(&vol->opens);
 }
 
 static void ferry_release(FERRY_RELEASE_ARGS)
 {
 	struct ferry_volume *vol = disk->private_data;
 
-	mutex_lock(&vol->open_lock);
-	vol->open_count--;
-	mutex_unlock(&vol->open_lock);
+	ferry_opener_put(&vol->opens);
 }
 
 static const struct block_device_operations ferry_fops = {
@@ -192,16 +241,6 @@ static const struct block_device_operations ferry_fops = {
 	.open = ferry_open,
 	.release = ferry_release,
 };
-
-unsigned int ferry_volume_open_count(struct ferry_volume *vol)
-{
-	unsigned int n;
-
-	mutex_lock(&vol->open_lock);
-	n = vol->open_count;
-	mutex_unlock(&vol->open_lock);
-	return n;
-}
 
 /* Caller holds ferry_volumes_lock. */
 struct ferry_volume *ferry_volume_find(const char *name)
@@ -332,7 +371,7 @@ int ferry_volume_attach(const struct ferry_attach_args *args,
 	strscpy(vol->data_path, args->data_path, sizeof(vol->data_path));
 	strscpy(vol->cow_path, args->cow_path, sizeof(vol->cow_path));
 	vol->chunk_size = args->chunk_size;
-	mutex_init(&vol->open_lock);
+	ferry_opener_init(&vol->opens);
 	mutex_init(&vol->map_lock);
 	spin_lock_init(&vol->gate_lock);
 	bio_list_init(&vol->held_bios);
@@ -389,15 +428,11 @@ int ferry_volume_detach(struct ferry_volume *vol,
 		NL_SET_ERR_MSG(extack, "a snapshot device is open");
 		return -EBUSY;
 	}
-	mutex_lock(&vol->open_lock);
-	if (vol->open_count) {
-		mutex_unlock(&vol->open_lock);
+	if (ferry_opener_close(&vol->opens)) {
 		ferry_snaps_reopen(vol);
 		NL_SET_ERR_MSG(extack, "device is open (mounted or in use)");
 		return -EBUSY;
 	}
-	vol->dying = true;
-	mutex_unlock(&vol->open_lock);
 
 	list_del(&vol->node);
 	pr_info("ferry: %s detached from %s\n", vol->name,

@@ -2,7 +2,7 @@
 # Bad input is refused with one line on stderr and leaves nothing behind;
 # busy devices cannot be detached and the module cannot be unloaded.
 # disks: 320M 128M 128M 128M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

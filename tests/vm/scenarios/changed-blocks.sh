@@ -4,7 +4,7 @@
 # into extents, in JSON and in the human form; it still answers after A
 # is deleted, with --since-epoch.
 # disks: 64M 64M
-# timeout: 180
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -5,7 +5,7 @@
 # cannot be deleted while the clone exists; deleting the clone gives its
 # CoW space back (cow_used returns to its value before the clone).
 # disks: 64M 256M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

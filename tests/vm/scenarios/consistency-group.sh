@@ -4,7 +4,7 @@
 # `ferry snapshot v0 v1` must catch v1 at v0's number or one less, never
 # ahead, in every round.
 # disks: 64M 64M 64M 64M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -7,7 +7,7 @@
 # the origin is intact, and the lost metadata shows: no live snapshot from
 # before, and a new cbt_gen if the snapshots were dropped.
 # disks: 64M 128M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

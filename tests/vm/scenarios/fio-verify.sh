@@ -2,7 +2,7 @@
 # fio with crc32c verification over /dev/ferry0 (random 4k, sequential 1M),
 # then the whole device through ferry equals the backing device.
 # disks: 256M 256M
-# timeout: 300
+# timeout: 600
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

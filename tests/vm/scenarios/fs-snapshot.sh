@@ -14,7 +14,7 @@
 # every published file must be there), and the fsck runs on a copy of
 # the snapshot on /dev/vdd after a mount has replayed its log.
 # disks: 320M 256M 320M
-# timeout: 300
+# timeout: 600
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -2,7 +2,7 @@
 # Self-test of the VM lab itself (no ferry): GNU tools, modules, disks,
 # dm, discard. Must stay cheap.
 # disks: 320M 64M 64M
-# timeout: 120
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -2,7 +2,7 @@
 # ext4 and xfs on /dev/ferry0: every file written through ferry is on the
 # backing device, byte for byte.
 # disks: 320M 256M
-# timeout: 300
+# timeout: 600
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

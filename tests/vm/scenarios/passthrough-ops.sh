@@ -2,7 +2,7 @@
 # Write-zeroes, discard and O_DIRECT|O_SYNC writes pass through /dev/ferry0
 # to the backing device; queue limits are stacked.
 # disks: 256M 256M
-# timeout: 180
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -9,7 +9,7 @@
 # which the lab does not do within one scenario. (cow-errors re-attaches
 # after a failed metadata save, which is the nearest case.)
 # disks: 64M 128M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Smoke test: load, status, attach, status (text and JSON), detach, unload.
 # disks: 512M 256M
-# timeout: 120
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

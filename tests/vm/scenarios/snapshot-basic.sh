@@ -6,7 +6,7 @@
 # snapshot keeps the others and never grows cow_used; delete is refused
 # while the device is open; 8 snapshots back to back share one copy.
 # disks: 64M 160M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -5,7 +5,7 @@
 # events` reports cow-low and snapshot-invalid. After deleting it, a new
 # snapshot works.
 # disks: 128M 8M
-# timeout: 240
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

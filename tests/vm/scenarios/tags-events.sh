@@ -5,7 +5,7 @@
 # snapshot-created, tag-changed (with the tag) and snapshot-deleted, in
 # order, and nothing for the refused commands.
 # disks: 64M 64M
-# timeout: 180
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
