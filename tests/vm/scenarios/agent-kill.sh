@@ -19,7 +19,7 @@ hook=$SCRATCH/hook
 cat >"$hook" <<HOOK
 #!/bin/sh
 case \$1 in
-freeze) touch "$SCRATCH/froze"; /usr/bin/sleep 5; touch "$SCRATCH/slept" ;;
+freeze) touch "$SCRATCH/froze"; sleep 5; touch "$SCRATCH/slept" ;;
 thaw) touch "$SCRATCH/thawed" ;;
 esac
 HOOK

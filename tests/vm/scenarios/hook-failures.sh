@@ -23,7 +23,7 @@ case \$1 in
 freeze)
 	echo "freeze: \$MODE"
 	touch "$SCRATCH/froze"
-	[ "\$MODE" = hang ] && exec /usr/bin/sleep 1000
+	[ "\$MODE" = hang ] && exec sleep 1000
 	[ "\$MODE" = fail ] && { echo "the database refused" >&2; exit 1; }
 	exit 0 ;;
 thaw)
