@@ -45,7 +45,7 @@ while [ "$n" -le "$POINTS" ]; do
 	[ ! -s "$SCRATCH/snap$n.err" ] || fail "snapshot $n wrote to stderr: $(cat "$SCRATCH/snap$n.err")"
 	echo "$before" >"$SCRATCH/before$n"
 	id=$("$JQ" -r '.[0].id' "$SCRATCH/snap$n.json")
-	summary=$("$JQ" -c '.[0] | {label, freeze: .hooks.freeze.status, thaw: .hooks.thaw.status, hook_ms: .hooks.hook_ms}' "$SCRATCH/snap$n.json")
+	summary=$("$JQ" -c '.[0] | {label: .label, freeze: .hooks.freeze.status, thaw: .hooks.thaw.status, hook_ms: .hooks.hook_ms}' "$SCRATCH/snap$n.json")
 	echo "    snapshot $id in $(((t1 - t0) / 1000000)) ms: $summary"
 	echo "$id" >"$SCRATCH/id$n"
 	after=$(max)
