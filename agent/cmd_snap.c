@@ -21,18 +21,34 @@
 #include "snap.h"
 #include "snap_nl.h"
 #include "snap_out.h"
+#include "hook.h"
+#include "label.h"
+#include "point.h"
+#include "snap_kapi.h"
 
 /* How long snapshot and clone wait for devtmpfs to make the node. */
 #define NODE_TIMEOUT_MS 5000
 
 const char snapshot_usage[] =
 	"usage: ferry snapshot NAME [NAME...] [--tag K=V]... [--label LABEL]\n"
-	"                      [--deadline MS] [--json]\n"
+	"                      [--deadline MS] [--hook CMD [--hook-shell]\n"
+	"                      [--hook-timeout SECONDS] [--accept-lower-label]]\n"
+	"                      [--json]\n"
 	"  Snapshot the volumes together (one consistency group); print\n"
 	"  \"NAME SNAPID DEVICE\" per volume.\n"
-	"  --tag K=V        a tag (repeatable, at most 32)\n"
-	"  --label LABEL    application, filesystem or crash\n"
-	"  --deadline MS    longest time writes may be held (kernel default 10000)\n";
+	"  --tag K=V        a tag (repeatable; ferry.* keys are the agent's)\n"
+	"  --label LABEL    a lower label than the agent would give\n"
+	"  --deadline MS    longest time writes may be held (kernel default 10000)\n"
+	"  --hook CMD       run \"CMD freeze\" before and \"CMD thaw\" after the\n"
+	"                   quiesce; CMD is split on blanks, no shell\n"
+	"  --hook-shell     run CMD with /bin/sh -c instead\n"
+	"  --hook-timeout SECONDS  deadline of each hook phase (default 30)\n"
+	"  --accept-lower-label    if the freeze hook fails, take the point\n"
+	"                   anyway, labelled filesystem or crash\n";
+
+const char reconcile_usage[] =
+	"usage: ferry reconcile [NAME] [--json]\n"
+	"  Bring the catalog in line with the kernel; print each fix.\n";
 
 const char snapshots_usage[] = "usage: ferry snapshots NAME [--json]\n"
 			       "  List the snapshots of volume NAME.\n";
@@ -68,6 +84,10 @@ enum {
 	OPT_UNTIL,
 	OPT_COUNT,
 	OPT_TIMEOUT,
+	OPT_HOOK,
+	OPT_HOOK_SHELL,
+	OPT_HOOK_TIMEOUT,
+	OPT_ACCEPT_LOWER,
 };
 
 /*
@@ -112,7 +132,7 @@ static int operand_count(int argc)
 
 /* NAME SNAPID, nothing after when @exact. */
 static int name_and_id(int argc, char **argv, bool exact, const char **name,
-		       uint32_t *id, struct ferr *e)
+		       uint32_t *id, const char **point, struct ferr *e)
 {
 	int n = operand_count(argc);
 	int err;
@@ -127,8 +147,25 @@ static int name_and_id(int argc, char **argv, bool exact, const char **name,
 	*name = argv[optind];
 	err = check_volume_name(*name, e);
 	if (!err)
-		err = parse_snap_id(argv[optind + 1], "SNAPID", id, e);
+		err = parse_snap_ref(argv[optind + 1], "SNAPID", id, point, e);
 	return err;
+}
+
+int parse_snap_ref(const char *s, const char *what, uint32_t *id,
+		   const char **point, struct ferr *e)
+{
+	struct ferr why;
+
+	*point = NULL;
+	if (!parse_snap_id(s, what, id, &why))
+		return 0;
+	if (looks_like_point_id(s)) {
+		*id = 0;
+		*point = s;
+		return 0;
+	}
+	*e = why;
+	return -EINVAL;
 }
 
 static int add_tag(char **tags, size_t *n, char *kv, struct ferr *e)
@@ -163,6 +200,22 @@ static int snapshot_opt(void *args, int c, const char *arg, struct ferr *e)
 				"--deadline must be a positive number of milliseconds");
 		a->deadline_ms = ms;
 		return 0;
+	case OPT_HOOK:
+		if (!*arg)
+			return ferr_set(e, -EINVAL, "--hook: empty command");
+		a->hook = arg;
+		return 0;
+	case OPT_HOOK_SHELL:
+		a->hook_shell = true;
+		return 0;
+	case OPT_HOOK_TIMEOUT:
+		if (parse_seconds(arg, &a->hook_timeout_ms, &why))
+			return ferr_set(e, -EINVAL, "--hook-timeout: %s",
+					why.msg);
+		return 0;
+	case OPT_ACCEPT_LOWER:
+		a->accept_lower = true;
+		return 0;
 	}
 	return ferr_set(e, -EINVAL, "unknown option");
 }
@@ -174,15 +227,25 @@ int snapshot_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "tag", required_argument, NULL, OPT_TAG },
 		{ "label", required_argument, NULL, OPT_LABEL },
 		{ "deadline", required_argument, NULL, OPT_DEADLINE },
+		{ "hook", required_argument, NULL, OPT_HOOK },
+		{ "hook-shell", no_argument, NULL, OPT_HOOK_SHELL },
+		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int i, j, err;
 
 	memset(a, 0, sizeof(*a));
+	a->hook_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
 	err = parse_options(ctx, argc, argv, opts, snapshot_opt, a, e);
 	if (err)
 		return err;
+	if (!a->hook && a->hook_shell)
+		return ferr_set(e, -EINVAL, "--hook-shell needs --hook");
+	if (!a->hook && a->accept_lower)
+		return ferr_set(e, -EINVAL,
+				"--accept-lower-label needs --hook");
 	if (operand_count(argc) < 1)
 		return ferr_set(e, -EINVAL, "missing volume NAME");
 	for (i = optind; i < argc; i++) {
@@ -224,7 +287,7 @@ int delete_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	err = parse_options(ctx, argc, argv, common_only, NULL, NULL, e);
 	if (err)
 		return err;
-	return name_and_id(argc, argv, true, &a->name, &a->id, e);
+	return name_and_id(argc, argv, true, &a->name, &a->id, &a->point, e);
 }
 
 int clone_parse(struct ferry_ctx *ctx, int argc, char **argv,
@@ -241,7 +304,8 @@ int tag_parse_args(struct ferry_ctx *ctx, int argc, char **argv,
 	memset(a, 0, sizeof(*a));
 	err = parse_options(ctx, argc, argv, common_only, NULL, NULL, e);
 	if (!err)
-		err = name_and_id(argc, argv, false, &a->name, &a->id, e);
+		err = name_and_id(argc, argv, false, &a->name, &a->id,
+				  &a->point, e);
 	if (err)
 		return err;
 	for (i = optind + 2; i < argc; i++) {
@@ -259,12 +323,14 @@ static int changed_opt(void *args, int c, const char *arg, struct ferr *e)
 	switch (c) {
 	case OPT_SINCE:
 		a->has_since_id = true;
-		return parse_snap_id(arg, "--since", &a->since_id, e);
+		return parse_snap_ref(arg, "--since", &a->since_id,
+				      &a->since_point, e);
 	case OPT_SINCE_EPOCH:
 		a->has_since_epoch = true;
 		return parse_u64(arg, "--since-epoch", &a->since_epoch, e);
 	case OPT_UNTIL:
-		return parse_snap_id(arg, "--until", &a->until_id, e);
+		return parse_snap_ref(arg, "--until", &a->until_id,
+				      &a->until_point, e);
 	}
 	return ferr_set(e, -EINVAL, "unknown option");
 }
@@ -298,6 +364,18 @@ int changed_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->has_since_id && a->until_id && a->until_id < a->since_id)
 		return ferr_set(e, -EINVAL, "--until is older than --since");
 	return 0;
+}
+
+int reconcile_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		    struct reconcile_args *a, struct ferr *e)
+{
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	err = parse_options(ctx, argc, argv, common_only, NULL, NULL, e);
+	if (err)
+		return err;
+	return cmd_name_operand(argc, argv, false, &a->name, e);
 }
 
 int parse_seconds(const char *s, int *ms, struct ferr *e)
@@ -467,21 +545,6 @@ static int snap_cmp(const void *a, const void *b)
 
 /* ---- snapshot ---- */
 
-static int snapshot_print(const struct ferry_ctx *ctx,
-			  const struct snap_list *list)
-{
-	char line[256];
-	size_t i;
-
-	if (ctx->json)
-		return json_print(stdout, snaps_to_json(list, true));
-	for (i = 0; i < list->n; i++) {
-		snap_to_line(&list->s[i], line, sizeof(line));
-		printf("%s\n", line);
-	}
-	return 0;
-}
-
 /* Best effort: the snapshot exists; its node usually follows at once. */
 static void wait_for_snap_nodes(const struct snap_list *list)
 {
@@ -496,47 +559,102 @@ static void wait_for_snap_nodes(const struct snap_list *list)
 	}
 }
 
-static int snapshot_run(const struct ferry_ctx *ctx,
-			const struct snapshot_args *a, struct ferr *e)
+int snap_take(struct kapi *k, const struct snapshot_args *a, char *const *tags,
+	      size_t ntags, const char *label, struct snap_list *list,
+	      struct ferr *e)
+{
+	struct nl_msg *msg;
+	size_t i;
+	int err;
+
+	msg = kapi_msg(k, FERRY_CMD_SNAPSHOT, 0);
+	if (!msg)
+		return ferr_set(e, -ENOMEM, "out of memory");
+	if (snap_put_snapshot(msg, a->names, a->nnames, tags, ntags, label,
+			      a->deadline_ms)) {
+		nlmsg_free(msg);
+		return ferr_set(e, -EMSGSIZE, "request too large");
+	}
+	err = kapi_call(k, msg, add_snap, list, e);
+	if (err)
+		return snap_explain(err, a->names[0], 0, e);
+	if (list->n != a->nnames)
+		return ferr_set(
+			e, -EPROTO,
+			"the kernel reported %zu snapshots for %zu volumes",
+			list->n, a->nnames);
+	/* Replies come in request order; NAME is only a cross-check. */
+	for (i = 0; i < list->n; i++)
+		if (!list->s[i].volume[0])
+			snprintf(list->s[i].volume, sizeof(list->s[i].volume),
+				 "%s", a->names[i]);
+	wait_for_snap_nodes(list);
+	return 0;
+}
+
+int snap_print_lines(const struct snap_list *list)
+{
+	char line[256];
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		snap_to_line(&list->s[i], line, sizeof(line));
+		printf("%s\n", line);
+	}
+	return print_status(0, &(struct ferr){ { 0 } });
+}
+
+int snap_dump(struct kapi *k, const char *name, struct snap_list *list,
+	      struct ferr *e)
+{
+	struct nl_msg *msg;
+	int err;
+
+	msg = snap_request(k, FERRY_CMD_GET_SNAPSHOT, NLM_F_DUMP, name, 0, e);
+	err = msg ? snap_call(k, msg, name, 0, list, e) : -ENOMEM;
+	if (!err)
+		qsort(list->s, list->n, sizeof(list->s[0]), snap_cmp);
+	return err;
+}
+
+int snap_set_tags(struct kapi *k, const char *name, uint32_t id,
+		  char *const *kv, size_t n, struct ferr *e)
 {
 	struct snap_list list = { 0 };
 	struct nl_msg *msg;
-	struct kapi *k;
 	int err;
 
-	err = kapi_open(&k, e);
-	if (err)
-		return err;
-	msg = kapi_msg(k, FERRY_CMD_SNAPSHOT, 0);
-	if (!msg) {
-		err = ferr_set(e, -ENOMEM, "out of memory");
-	} else if (snap_put_snapshot(msg, a->names, a->nnames, a->tags,
-				     a->ntags, a->label, a->deadline_ms)) {
+	msg = snap_request(k, FERRY_CMD_SET_TAGS, 0, name, id, e);
+	if (msg && put_tags(msg, FERRY_ATTR_TAGS, kv, n)) {
 		nlmsg_free(msg);
-		err = ferr_set(e, -EMSGSIZE, "request too large");
-	} else {
-		err = kapi_call(k, msg, add_snap, &list, e);
-		if (err)
-			snap_explain(err, a->names[0], 0, e);
+		return ferr_set(e, -EMSGSIZE, "request too large");
 	}
-	kapi_close(k);
-	if (!err && list.n != a->nnames)
-		err = ferr_set(
-			e, -EPROTO,
-			"the kernel reported %zu snapshots for %zu volumes",
-			list.n, a->nnames);
-	if (!err) {
-		size_t i;
+	err = msg ? snap_call(k, msg, name, id, &list, e) : -ENOMEM;
+	snap_list_free(&list);
+	return err;
+}
 
-		/* Replies come in request order; NAME is only a cross-check. */
-		for (i = 0; i < list.n; i++)
-			if (!list.s[i].volume[0])
-				snprintf(list.s[i].volume,
-					 sizeof(list.s[i].volume), "%s",
-					 a->names[i]);
-		wait_for_snap_nodes(&list);
-		err = print_status(snapshot_print(ctx, &list), e);
+int snap_resolve(struct kapi *k, const char *name, const char *point,
+		 uint32_t *id, struct ferr *e)
+{
+	struct snap_list list = { 0 };
+	const char *p;
+	size_t i;
+	int err;
+
+	if (!point)
+		return 0;
+	err = snap_dump(k, name, &list, e);
+	for (i = 0; !err && i < list.n; i++) {
+		p = snap_tag(&list.s[i], FERRY_POINT_TAG);
+		if (p && !strcmp(p, point)) {
+			*id = list.s[i].id;
+			break;
+		}
 	}
+	if (!err && i == list.n)
+		err = ferr_set(e, -ENOENT, "%s: no snapshot of point %s", name,
+			       point);
 	snap_list_free(&list);
 	return err;
 }
@@ -550,49 +668,28 @@ int cmd_snapshot(struct ferry_ctx *ctx, int argc, char **argv)
 	err = snapshot_parse(ctx, argc, argv, &a, &e);
 	if (err)
 		return cmd_parse_exit(ctx, err, &e, snapshot_usage);
-	if (ctx_prepare(ctx, true, &e) || snapshot_run(ctx, &a, &e))
+	if (ctx_prepare(ctx, true, &e))
 		return cmd_fail(ctx, &e);
+	return point_snapshot(ctx, &a);
 	return EXIT_OK;
 }
 
 /* ---- snapshots ---- */
 
-static int snapshots_print(const struct ferry_ctx *ctx,
-			   const struct snap_list *list)
-{
-	static char line[16384];
-	size_t i;
-
-	if (ctx->json)
-		return json_print(stdout, snaps_to_json(list, false));
-	snap_table_header(line, sizeof(line));
-	printf("%s\n", line);
-	for (i = 0; i < list->n; i++) {
-		snap_to_row(&list->s[i], line, sizeof(line));
-		printf("%s\n", line);
-	}
-	return 0;
-}
-
 static int snapshots_run(const struct ferry_ctx *ctx,
 			 const struct snapshots_args *a, struct ferr *e)
 {
 	struct snap_list list = { 0 };
-	struct nl_msg *msg;
 	struct kapi *k;
 	int err;
 
 	err = kapi_open(&k, e);
 	if (err)
 		return err;
-	msg = snap_request(k, FERRY_CMD_GET_SNAPSHOT, NLM_F_DUMP, a->name, 0,
-			   e);
-	err = msg ? snap_call(k, msg, a->name, 0, &list, e) : -ENOMEM;
+	err = snap_dump(k, a->name, &list, e);
 	kapi_close(k);
-	if (!err) {
-		qsort(list.s, list.n, sizeof(list.s[0]), snap_cmp);
-		err = print_status(snapshots_print(ctx, &list), e);
-	}
+	if (!err)
+		err = print_status(point_list_print(ctx, a->name, &list), e);
 	snap_list_free(&list);
 	return err;
 }
@@ -613,20 +710,29 @@ int cmd_snapshots(struct ferry_ctx *ctx, int argc, char **argv)
 
 /* ---- delete ---- */
 
-static int delete_run(const struct snap_ref_args *a, struct ferr *e)
+static int delete_run(const struct ferry_ctx *ctx,
+		      const struct snap_ref_args *a, struct ferr *e)
 {
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
+	uint32_t id = a->id;
 	struct kapi *k;
 	int err;
 
 	err = kapi_open(&k, e);
 	if (err)
 		return err;
-	msg = snap_request(k, FERRY_CMD_DELETE_SNAPSHOT, 0, a->name, a->id, e);
-	err = msg ? kapi_call(k, msg, NULL, NULL, e) : -ENOMEM;
-	kapi_close(k);
+	err = snap_resolve(k, a->name, a->point, &id, e);
+	if (!err) {
+		msg = snap_request(k, FERRY_CMD_DELETE_SNAPSHOT, 0, a->name, id,
+				   e);
+		err = msg ? kapi_call(k, msg, NULL, NULL, e) : -ENOMEM;
+	}
 	if (err && msg)
-		snap_explain(err, a->name, a->id, e);
+		snap_explain(err, a->name, id, e);
+	/* The catalog keeps the point, now deleted. */
+	if (!err)
+		point_sync(ctx, k, a->name);
+	kapi_close(k);
 	return err;
 }
 
@@ -639,7 +745,7 @@ int cmd_delete(struct ferry_ctx *ctx, int argc, char **argv)
 	err = delete_parse(ctx, argc, argv, &a, &e);
 	if (err)
 		return cmd_parse_exit(ctx, err, &e, delete_usage);
-	if (ctx_prepare(ctx, true, &e) || delete_run(&a, &e))
+	if (ctx_prepare(ctx, true, &e) || delete_run(ctx, &a, &e))
 		return cmd_fail(ctx, &e);
 	return EXIT_OK;
 }
@@ -667,22 +773,25 @@ static int tag_run(const struct ferry_ctx *ctx, const struct tag_args *a,
 	struct kapi *k;
 	int err = 0;
 
+	uint32_t id = a->id;
+
 	err = kapi_open(&k, e);
 	if (err)
 		return err;
-	if (a->n) {
-		msg = snap_request(k, FERRY_CMD_SET_TAGS, 0, a->name, a->id, e);
+	err = snap_resolve(k, a->name, a->point, &id, e);
+	if (!err && a->n) {
+		msg = snap_request(k, FERRY_CMD_SET_TAGS, 0, a->name, id, e);
 		if (msg && put_tags(msg, FERRY_ATTR_TAGS, a->kv, a->n)) {
 			nlmsg_free(msg);
 			msg = NULL;
 			ferr_set(e, -EMSGSIZE, "request too large");
 		}
-		err = msg ? snap_call(k, msg, a->name, a->id, &list, e) :
+		err = msg ? snap_call(k, msg, a->name, id, &list, e) :
 			    -EMSGSIZE;
 	}
 	/* Listing, or a kernel that only acked SET_TAGS. */
 	if (!err && !list.n)
-		err = get_snapshot(k, a->name, a->id, &list, e);
+		err = get_snapshot(k, a->name, id, &list, e);
 	kapi_close(k);
 	if (!err && !list.n)
 		err = ferr_set(e, -EPROTO, "the kernel sent no snapshot");
@@ -731,6 +840,7 @@ static int changed_run(const struct ferry_ctx *ctx,
 		       const struct changed_args *a, struct ferr *e)
 {
 	struct changed_map m = { 0 };
+	uint32_t since = a->since_id, until = a->until_id;
 	struct nl_msg *msg;
 	struct kapi *k;
 	int err;
@@ -738,14 +848,20 @@ static int changed_run(const struct ferry_ctx *ctx,
 	err = kapi_open(&k, e);
 	if (err)
 		return err;
+	err = snap_resolve(k, a->name, a->since_point, &since, e);
+	if (!err)
+		err = snap_resolve(k, a->name, a->until_point, &until, e);
+	if (err) {
+		kapi_close(k);
+		return err;
+	}
 	msg = snap_request(k, FERRY_CMD_CHANGED, NLM_F_DUMP, a->name, 0, e);
 	if (msg &&
 	    ((a->has_since_id &&
-	      nla_put_u32(msg, FERRY_ATTR_SINCE_ID, a->since_id) < 0) ||
+	      nla_put_u32(msg, FERRY_ATTR_SINCE_ID, since) < 0) ||
 	     (a->has_since_epoch &&
 	      nla_put_u64(msg, FERRY_ATTR_SINCE_EPOCH, a->since_epoch) < 0) ||
-	     (a->until_id &&
-	      nla_put_u32(msg, FERRY_ATTR_UNTIL_ID, a->until_id) < 0))) {
+	     (until && nla_put_u32(msg, FERRY_ATTR_UNTIL_ID, until) < 0))) {
 		nlmsg_free(msg);
 		msg = NULL;
 		ferr_set(e, -EMSGSIZE, "request too large");
@@ -788,13 +904,16 @@ static int clone_run(const struct ferry_ctx *ctx, const struct snap_ref_args *a,
 	struct nl_msg *msg;
 	struct kapi *k;
 	char line[256], dev[64];
+	uint32_t id = a->id;
 	int err;
 
 	err = kapi_open(&k, e);
 	if (err)
 		return err;
-	msg = snap_request(k, FERRY_CMD_CLONE, 0, a->name, a->id, e);
-	err = msg ? snap_call(k, msg, a->name, a->id, &list, e) : -ENOMEM;
+	err = snap_resolve(k, a->name, a->point, &id, e);
+	msg = err ? NULL : snap_request(k, FERRY_CMD_CLONE, 0, a->name, id, e);
+	if (!err)
+		err = msg ? snap_call(k, msg, a->name, id, &list, e) : -ENOMEM;
 	kapi_close(k);
 	if (!err && list.n != 1)
 		err = ferr_set(e, -EPROTO,
@@ -935,6 +1054,22 @@ int cmd_events(struct ferry_ctx *ctx, int argc, char **argv)
 	if (err)
 		return cmd_parse_exit(ctx, err, &e, events_usage);
 	if (ctx_prepare(ctx, false, &e) || events_run(ctx, &a, &e))
+		return cmd_fail(ctx, &e);
+	return EXIT_OK;
+}
+
+/* ---- reconcile ---- */
+
+int cmd_reconcile(struct ferry_ctx *ctx, int argc, char **argv)
+{
+	struct reconcile_args a;
+	struct ferr e = { { 0 } };
+	int err;
+
+	err = reconcile_parse(ctx, argc, argv, &a, &e);
+	if (err)
+		return cmd_parse_exit(ctx, err, &e, reconcile_usage);
+	if (ctx_prepare(ctx, true, &e) || point_reconcile(ctx, a.name, &e))
 		return cmd_fail(ctx, &e);
 	return EXIT_OK;
 }

@@ -23,8 +23,12 @@ struct snapshot_args {
 	size_t nnames;
 	char *tags[FERRY_TAGS_MAX];
 	size_t ntags;
-	const char *label; /* NULL: the kernel's default */
+	const char *label; /* NULL: decided by the agent (label.h) */
 	uint32_t deadline_ms; /* 0: the kernel's default */
+	const char *hook; /* --hook CMD, NULL: none */
+	bool hook_shell; /* --hook-shell: CMD is a shell command */
+	int hook_timeout_ms; /* --hook-timeout, per hook phase */
+	bool accept_lower; /* --accept-lower-label */
 };
 
 /* snapshots NAME */
@@ -32,15 +36,17 @@ struct snapshots_args {
 	const char *name;
 };
 
-/* delete and clone: NAME SNAPID */
+/* delete and clone: NAME SNAPID (or NAME POINTID: id 0, point set) */
 struct snap_ref_args {
 	const char *name;
 	uint32_t id;
+	const char *point;
 };
 
 struct tag_args {
 	const char *name;
 	uint32_t id;
+	const char *point;
 	char *kv[FERRY_TAGS_MAX];
 	size_t n; /* 0: only list */
 };
@@ -49,9 +55,16 @@ struct changed_args {
 	const char *name;
 	bool has_since_id;
 	uint32_t since_id;
+	const char *since_point; /* a point id given for --since */
+	const char *until_point;
 	bool has_since_epoch;
 	uint64_t since_epoch;
 	uint32_t until_id; /* 0: now */
+};
+
+/* reconcile [NAME] */
+struct reconcile_args {
+	const char *name; /* NULL: every volume */
 };
 
 struct events_args {
@@ -75,6 +88,8 @@ int tag_parse_args(struct ferry_ctx *ctx, int argc, char **argv,
 		   struct tag_args *a, struct ferr *e);
 int changed_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		  struct changed_args *a, struct ferr *e);
+int reconcile_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		    struct reconcile_args *a, struct ferr *e);
 int events_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		 struct events_args *a, struct ferr *e);
 
@@ -88,5 +103,10 @@ extern const char tag_usage[];
 extern const char changed_usage[];
 extern const char clone_usage[];
 extern const char events_usage[];
+extern const char reconcile_usage[];
+
+/* A SNAPID operand, or a point id (sets *@point, *@id = 0). */
+int parse_snap_ref(const char *s, const char *what, uint32_t *id,
+		   const char **point, struct ferr *e);
 
 #endif /* FERRY_CMD_SNAP_H */

@@ -27,5 +27,6 @@ int cmd_tag(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_changed(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_clone(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_events(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_reconcile(struct ferry_ctx *ctx, int argc, char **argv);
 
 #endif /* FERRY_COMMANDS_H */

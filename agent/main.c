@@ -22,7 +22,9 @@ static const struct ferry_command commands[] = {
 	{ "detach", "NAME", cmd_detach },
 	{ "status", "[NAME] [--json]", cmd_status },
 	{ "snapshot",
-	  "NAME [NAME...] [--tag K=V]... [--label LABEL] [--deadline MS]",
+	  "NAME [NAME...] [--tag K=V]... [--label LABEL] [--deadline MS]\n"
+	  "                [--hook CMD] [--hook-shell] [--hook-timeout SECONDS]\n"
+	  "                [--accept-lower-label]",
 	  cmd_snapshot },
 	{ "snapshots", "NAME [--json]", cmd_snapshots },
 	{ "delete", "NAME SNAPID", cmd_delete },
@@ -31,6 +33,7 @@ static const struct ferry_command commands[] = {
 	  "NAME (--since SNAPID | --since-epoch N) [--until SNAPID] [--json]",
 	  cmd_changed },
 	{ "clone", "NAME SNAPID [--json]", cmd_clone },
+	{ "reconcile", "[NAME] [--json]", cmd_reconcile },
 	{ "events", "[--count N] [--timeout SECONDS] [--json]", cmd_events },
 	{ "help", "", NULL },
 };

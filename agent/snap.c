@@ -41,6 +41,8 @@ void snap_state_name(uint32_t state, char *buf, size_t len)
 		snprintf(buf, len, "live");
 	else if (state == FERRY_STATE_INVALID)
 		snprintf(buf, len, "invalid");
+	else if (state == SNAP_STATE_DELETED)
+		snprintf(buf, len, "deleted");
 	else
 		snprintf(buf, len, "state-%" PRIu32, state);
 }

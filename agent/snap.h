@@ -51,7 +51,10 @@ struct snap_list {
 struct ferry_snap_info *snap_list_add(struct snap_list *list);
 void snap_list_free(struct snap_list *list);
 
-/* "live", "invalid", or "state-N" for a state this agent does not know. */
+/* Never from the kernel: a catalog point whose snapshot was deleted. */
+#define SNAP_STATE_DELETED 0x10000
+
+/* "live", "invalid", "deleted", or "state-N" for a state this agent does not know. */
 void snap_state_name(uint32_t state, char *buf, size_t len);
 
 /* "/dev/ferry0s1", or "" when the snapshot has no disk. */

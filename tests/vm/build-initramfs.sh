@@ -8,7 +8,8 @@
 #          where HASH covers this script and the versions of the packages
 #          the files come from; built only when missing.
 #   ferry  kmod/ferry.ko, agent/ferry + its libraries, tests/vm/lib.sh,
-#          tests/vm/scenarios/*.sh and the init script; rebuilt every run.
+#          tests/vm/scenarios/*.sh, scripts/hooks/* (at /usr/lib/ferry/hooks)
+#          and the init script; rebuilt every run.
 #
 # Layout inside the guest: busybox applets in /bin and /sbin, GNU tools at
 # their Debian paths in /usr/bin and /usr/sbin (busybox sh runs its own
@@ -175,6 +176,9 @@ if [ -x "$agent" ]; then
 fi
 cp "$top/tests/vm/init" "$fstage/init"
 chmod 755 "$fstage/init"
+mkdir -p "$fstage/usr/lib/ferry/hooks"
+cp "$top"/scripts/hooks/* "$fstage/usr/lib/ferry/hooks/"
+chmod 755 "$fstage"/usr/lib/ferry/hooks/*
 cp "$top/tests/vm/lib.sh" "$fstage/scenarios/lib.sh"
 cp "$top"/tests/vm/scenarios/*.sh "$fstage/scenarios/"
 mkcpio "$fstage" "$out/ferry.cpio.gz"
