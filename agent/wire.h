@@ -137,7 +137,7 @@ struct wire_begin {
 
 /* Longest STREAM_BEGIN payload. */
 #define WIRE_BEGIN_MAX \
-	(64 + 2 * (WIRE_POINT_MAX + 1) + FERRY_TAGS_MAX * (2 + WIRE_TAG_MAX))
+	(64 + 2 * (2 + WIRE_POINT_MAX) + FERRY_TAGS_MAX * (2 + WIRE_TAG_MAX))
 
 /* Returns the payload length, or 0 when @b does not fit its limits. */
 size_t wire_begin_encode(const struct wire_begin *b, uint8_t *out, size_t cap);
