@@ -130,6 +130,8 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	res->replica_snap_id = (uint32_t)h.arg0;
 	res->bytes_sent = c.bytes_sent;
 out:
+	if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
+		err = conn_peer_error(&c, err, e);
 	conn_close(&c);
 	return err;
 }

@@ -278,19 +278,6 @@ int conn_send(struct conn *c, uint16_t type, uint64_t arg0, uint64_t arg1,
 	return writev_exact(c, iov, payload && len ? 2 : 1, e);
 }
 
-void conn_send_error(struct conn *c, const char *reason)
-{
-	uint8_t buf[WIRE_REASON_MAX];
-	size_t n = wire_string_encode(reason, sizeof(buf), buf);
-	struct ferr ignored;
-
-	if (c->fd < 0)
-		return;
-	/* Do not wait long for a peer that does not read. */
-	c->deadline_ms = mono_ms() + 2000;
-	conn_send(c, WIRE_ERROR, 0, 0, buf, (uint32_t)n, &ignored);
-}
-
 static int drop_payload(struct conn *c, uint32_t len, struct ferr *e)
 {
 	char buf[4096];
@@ -305,6 +292,29 @@ static int drop_payload(struct conn *c, uint32_t len, struct ferr *e)
 		len -= n;
 	}
 	return 0;
+}
+
+void conn_send_error(struct conn *c, const char *reason)
+{
+	uint8_t buf[WIRE_REASON_MAX];
+	size_t n = wire_string_encode(reason, sizeof(buf), buf);
+	struct ferr ignored;
+
+	if (c->fd < 0)
+		return;
+	/* Do not wait long for a peer that does not read. */
+	c->deadline_ms = mono_ms() + 2000;
+	if (conn_send(c, WIRE_ERROR, 0, 0, buf, (uint32_t)n, &ignored))
+		return;
+	/*
+	 * Closing with unread data would reset the connection and could
+	 * destroy the ERROR frame before the peer reads it: stop sending,
+	 * then read and drop what is in flight for a moment.
+	 */
+	shutdown(c->fd, SHUT_WR);
+	c->deadline_ms = mono_ms() + 1000;
+	while (!drop_payload(c, sizeof(buf), &ignored))
+		;
 }
 
 int conn_recv_body(struct conn *c, const struct wire_hdr *h, void *buf,
@@ -350,6 +360,19 @@ int conn_recv_hdr(struct conn *c, struct wire_hdr *h, struct ferr *e)
 	if (err)
 		return err;
 	return ferr_set(e, -EREMOTEIO, "%s: %s", c->peer, text);
+}
+
+int conn_peer_error(struct conn *c, int err, struct ferr *e)
+{
+	struct ferr why;
+	struct wire_hdr h;
+
+	if (err == -EREMOTEIO || c->fd < 0)
+		return err;
+	c->deadline_ms = mono_ms() + 1000;
+	if (conn_recv_hdr(c, &h, &why) == -EREMOTEIO)
+		return ferr_set(e, -EREMOTEIO, "%s", why.msg);
+	return err;
 }
 
 int conn_recv(struct conn *c, struct wire_hdr *h, void *buf, uint32_t cap,

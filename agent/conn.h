@@ -56,6 +56,11 @@ int conn_recv_hdr(struct conn *c, struct wire_hdr *h, struct ferr *e);
 /* Its payload into @buf (h->payload_len bytes), crc checked. */
 int conn_recv_body(struct conn *c, const struct wire_hdr *h, void *buf,
 		   struct ferr *e);
+/*
+ * After @err on the connection: the ERROR frame the peer may have sent
+ * before closing (-EREMOTEIO with its reason in @e), else @err.
+ */
+int conn_peer_error(struct conn *c, int err, struct ferr *e);
 /* Both, for control frames: the payload must fit in @cap. */
 int conn_recv(struct conn *c, struct wire_hdr *h, void *buf, uint32_t cap,
 	      struct ferr *e);

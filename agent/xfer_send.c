@@ -233,7 +233,7 @@ out:
 	 * an error, a send the peer no longer reads must not block that.
 	 */
 	if (err)
-		shutdown(c->fd, SHUT_RDWR);
+		shutdown(c->fd, SHUT_WR);
 	if (s.ring.uring) {
 		while (s.ring.inflight + s.ring.pending &&
 		       ring_wait(&s.ring, 1, cq, RING_CQ_BATCH) > 0)
