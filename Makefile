@@ -49,6 +49,10 @@ lint: install-deps
 bench: install-deps kmod agent
 	tests/bench/run.sh
 
+# libFuzzer (clang): each harness for FUZZ_SECONDS (default 20).
+fuzz:
+	$(MAKE) -C tests/fuzz run
+
 install-deps:
 	@scripts/install-deps.sh
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_repl.h"
 #include "commands.h"
 #include "util.h"
 
@@ -35,6 +36,11 @@ static const struct ferry_command commands[] = {
 	{ "clone", "NAME SNAPID [--json]", cmd_clone },
 	{ "reconcile", "[NAME] [--json]", cmd_reconcile },
 	{ "events", "[--count N] [--timeout SECONDS] [--json]", cmd_events },
+	{ "replicate",
+	  "NAME --to HOST:PORT (--once | --every SECONDS) [--timeout SECONDS]",
+	  cmd_replicate },
+	{ "receive", "NAME --listen ADDR:PORT [--once] [--timeout SECONDS]",
+	  cmd_receive },
 	{ "help", "", NULL },
 };
 

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry agent: receive: the second site of replication.
+ *
+ * Per connection: HELLO, STREAM_BEGIN (checked against the replica and
+ * its last point), the frames written with O_DIRECT, fdatasync, ARRIVED,
+ * a snapshot of the replica with the point's tags, the state file, ACK.
+ * A stream that fails is answered with an ERROR frame; the listener goes
+ * on serving (unless --once).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cmd_common.h"
+#include "cmd_repl.h"
+#include "conn.h"
+#include "json_out.h"
+#include "kapi.h"
+#include "repl_kapi.h"
+#include "repl_state.h"
+#include "snap.h"
+#include "xfer.h"
+
+struct recv_result {
+	struct wire_begin b;
+	uint32_t snap_id;
+	char device[64];
+	struct xfer_stats st;
+	double seconds;
+};
+
+/* Is STREAM_BEGIN acceptable for this replica? */
+static int check_begin(const struct receive_args *a, const struct wire_begin *b,
+		       const struct ferry_volume *v, const char *state_path,
+		       struct ferr *e)
+{
+	struct repl_state s;
+	int err;
+
+	if (b->volume_size > v->size)
+		return ferr_set(e, -ENOSPC,
+				"replica %s has %" PRIu64
+				" bytes, the source volume %" PRIu64,
+				a->name, v->size, b->volume_size);
+	if (b->mode == WIRE_MODE_FULL)
+		return 0;
+	err = repl_state_load(state_path, &s, e);
+	if (err == -ENOENT)
+		return ferr_set(
+			e, -ESTALE,
+			"replica %s has no point yet; incremental stream based on %s needs a full resync",
+			a->name, b->base_point);
+	if (err)
+		return err;
+	if (strcmp(s.point, b->base_point))
+		return ferr_set(
+			e, -ESTALE,
+			"replica %s is at point %s, the stream is based on %s; a full resync is needed",
+			a->name, s.point, b->base_point);
+	return 0;
+}
+
+static unsigned int logical_block_size(int fd)
+{
+	int lbs = 0;
+
+	if (ioctl(fd, BLKSSZGET, &lbs) || lbs <= 0)
+		return WIRE_ALIGN;
+	return (unsigned int)lbs;
+}
+
+/* The tags of the replica's snapshot: the stream's, with ferry.point. */
+static size_t replica_tags(const struct wire_begin *b, char **tags,
+			   char *point_tag, size_t len)
+{
+	size_t i, n = 0;
+	bool has_point = false;
+
+	for (i = 0; i < b->ntags; i++) {
+		if (!strncmp(b->tags[i], FERRY_POINT_TAG "=",
+			     strlen(FERRY_POINT_TAG) + 1)) {
+			has_point = true;
+			snprintf(point_tag, len, "%s=%s", FERRY_POINT_TAG,
+				 b->target_point);
+			tags[n++] = point_tag;
+			continue;
+		}
+		tags[n++] = (char *)b->tags[i];
+	}
+	if (!has_point && n < FERRY_TAGS_MAX) {
+		snprintf(point_tag, len, "%s=%s", FERRY_POINT_TAG,
+			 b->target_point);
+		tags[n++] = point_tag;
+	}
+	return n;
+}
+
+static int serve_stream(const struct ferry_ctx *ctx,
+			const struct receive_args *a, struct conn *c,
+			struct recv_result *r, struct ferr *e)
+{
+	static uint8_t buf[WIRE_BEGIN_MAX];
+	struct xfer_opts o = { .verbose = a->verbose,
+			       .idle_ms = a->timeout_ms };
+	char path[4096], dev[64], point_tag[128];
+	char *tags[FERRY_TAGS_MAX];
+	struct ferry_snap_info snap;
+	struct ferry_volume v;
+	struct repl_state s;
+	struct wire_hdr h;
+	struct kapi *k = NULL;
+	long long start = mono_ms();
+	size_t ntags;
+	int fd = -1, err;
+
+	if (recv_state_path(ctx->state_dir, a->name, path, sizeof(path)))
+		return ferr_set(e, -ENAMETOOLONG, "state path too long");
+	c->deadline_ms = mono_ms() + a->timeout_ms;
+	err = conn_hello(c, e);
+	if (err)
+		return err;
+	err = conn_recv(c, &h, buf, sizeof(buf), e);
+	if (!err && h.type != WIRE_STREAM_BEGIN)
+		err = ferr_set(e, -EPROTO, "expected STREAM_BEGIN, got %s",
+			       wire_type_name(h.type));
+	if (!err)
+		err = wire_begin_decode(buf, h.payload_len, &r->b, e);
+	if (!err)
+		err = kapi_open(&k, e);
+	if (!err)
+		err = rk_get_volume(k, a->name, &v, e);
+	if (!err)
+		err = check_begin(a, &r->b, &v, path, e);
+	if (err)
+		goto refuse;
+	c->lim.volume_size = r->b.volume_size;
+	volume_device_path(&v, dev, sizeof(dev));
+	fd = open(dev, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		err = ferr_set(e, -errno, "%s: %s", dev, strerror(errno));
+		goto refuse;
+	}
+	/* Within the stream, --timeout is the longest wait for a frame. */
+	err = xfer_recv(c, fd, logical_block_size(fd), &o, &r->st, e);
+	if (close(fd) && !err)
+		err = ferr_set(e, -errno, "%s: %s", dev, strerror(errno));
+	fd = -1;
+	if (err)
+		goto refuse;
+	c->deadline_ms = mono_ms() + a->timeout_ms;
+	err = conn_send(c, WIRE_ARRIVED, r->st.data_bytes + r->st.zero_bytes,
+			r->st.frames, NULL, 0, e);
+	if (err)
+		goto out;
+	if (a->verbose)
+		fprintf(stderr, "ferry: point %s arrived in %s\n",
+			r->b.target_point, a->name);
+	ntags = replica_tags(&r->b, tags, point_tag, sizeof(point_tag));
+	err = rk_snapshot(k, a->name, tags, ntags, &snap, e);
+	if (err)
+		goto refuse;
+	r->snap_id = snap.id;
+	snap_device_path(&snap, r->device, sizeof(r->device));
+	memset(&s, 0, sizeof(s));
+	s.epoch = snap.epoch;
+	memcpy(s.cbt_uuid, r->b.cbt_uuid, 16);
+	s.cbt_gen = r->b.cbt_gen;
+	snprintf(s.point, sizeof(s.point), "%s", r->b.target_point);
+	s.source_snap_id = r->b.source_snap_id;
+	s.replica_snap_id = snap.id;
+	snprintf(s.peer, sizeof(s.peer), "%s", c->peer);
+	err = repl_state_save(path, &s, e);
+	if (err)
+		goto refuse;
+	{
+		uint8_t p[WIRE_REASON_MAX];
+		size_t n = wire_string_encode(r->b.target_point, sizeof(p), p);
+
+		err = conn_send(c, WIRE_ACK, snap.id, 0, p, (uint32_t)n, e);
+	}
+	r->seconds = (double)(mono_ms() - start) / 1000.0;
+	goto out;
+refuse:
+	conn_send_error(c, e->msg);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (k)
+		kapi_close(k);
+	return err;
+}
+
+static void print_result(const struct ferry_ctx *ctx,
+			 const struct receive_args *a, const struct conn *c,
+			 const struct recv_result *r)
+{
+	struct json_object *o;
+
+	if (ctx->json) {
+		o = json_object_new_object();
+		if (!o)
+			return;
+		json_object_object_add(
+			o, "point", json_object_new_string(r->b.target_point));
+		json_object_object_add(o, "replica_snap_id",
+				       json_object_new_int64(r->snap_id));
+		json_object_object_add(o, "device",
+				       json_object_new_string(r->device));
+		json_object_object_add(
+			o, "mode",
+			json_object_new_string(r->b.mode ? "incremental" :
+							   "full"));
+		json_object_object_add(
+			o, "bytes_received",
+			json_object_new_int64((int64_t)c->bytes_received));
+		json_object_object_add(o, "from",
+				       json_object_new_string(c->peer));
+		json_object_object_add(o, "seconds",
+				       json_object_new_double(r->seconds));
+		json_print(stdout, o);
+	} else {
+		printf("%s point %s mode %s received %" PRIu64
+		       " bytes from %s, replica snapshot %" PRIu32 " %s\n",
+		       a->name, r->b.target_point,
+		       r->b.mode ? "incremental" : "full", c->bytes_received,
+		       c->peer, r->snap_id, r->device);
+	}
+	fflush(stdout);
+}
+
+static int receive_run(const struct ferry_ctx *ctx,
+		       const struct receive_args *a, struct ferr *e)
+{
+	struct recv_result *r;
+	struct conn c;
+	int lfd, err;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return ferr_set(e, -ENOMEM, "out of memory");
+	lfd = conn_listen(a->listen, e);
+	if (lfd < 0) {
+		free(r);
+		return lfd;
+	}
+	if (a->verbose)
+		fprintf(stderr, "ferry: receiving into %s on %s\n", a->name,
+			a->listen);
+	for (;;) {
+		e->msg[0] = '\0';
+		err = conn_accept(&c, lfd, e);
+		if (err)
+			break;
+		memset(r, 0, sizeof(*r));
+		err = serve_stream(ctx, a, &c, r, e);
+		if (!err)
+			print_result(ctx, a, &c, r);
+		conn_close(&c);
+		if (a->once)
+			break;
+		if (err)
+			ferry_error(ctx->cmd, "%s", e->msg);
+	}
+	close(lfd);
+	free(r);
+	return err;
+}
+
+int cmd_receive(struct ferry_ctx *ctx, int argc, char **argv)
+{
+	struct receive_args a;
+	struct ferr e = { { 0 } };
+	int err;
+
+	err = receive_parse(ctx, argc, argv, &a, &e);
+	if (err)
+		return cmd_parse_exit(ctx, err, &e, receive_usage);
+	if (ctx_prepare(ctx, true, &e) || receive_run(ctx, &a, &e))
+		return cmd_fail(ctx, &e);
+	return EXIT_OK;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ferry agent: replicate (primary) and receive (second site).
+ */
+#ifndef FERRY_CMD_REPL_H
+#define FERRY_CMD_REPL_H
+
+#include <stdbool.h>
+
+#include "context.h"
+#include "util.h"
+
+struct replicate_args {
+	const char *name;
+	const char *to; /* HOST:PORT */
+	bool once;
+	int every_ms; /* 0: --once */
+	int timeout_ms; /* per point, from the snapshot to the ack */
+	bool full; /* --full: resend everything */
+	bool progress;
+	bool verbose;
+};
+
+struct receive_args {
+	const char *name;
+	const char *listen; /* ADDR:PORT */
+	bool once;
+	int timeout_ms; /* idle time allowed within a stream */
+	bool verbose;
+};
+
+int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		    struct replicate_args *a, struct ferr *e);
+int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		  struct receive_args *a, struct ferr *e);
+
+extern const char replicate_usage[];
+extern const char receive_usage[];
+
+/* The state files: "DIR/repl-NAME.base" and "DIR/recv-NAME.state". */
+int repl_base_path(const char *dir, const char *name, char *buf, size_t len);
+int recv_state_path(const char *dir, const char *name, char *buf, size_t len);
+
+int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_receive(struct ferry_ctx *ctx, int argc, char **argv);
+
+#endif /* FERRY_CMD_REPL_H */

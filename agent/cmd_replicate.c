@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry agent: replicate: one point, primary side.
+ *
+ * snapshot (tag ferry.point) -> full copy, or the extents changed since
+ * the base's epoch -> STREAM_END -> wait for ARRIVED and ACK -> save the
+ * new base (epoch, CBT identity; tmp+fsync+rename) -> delete the
+ * snapshot. Anything failing before the ack deletes the new snapshot and
+ * leaves the base as it was, so the next run sends the delta again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd_common.h"
+#include "cmd_repl.h"
+#include "conn.h"
+#include "json_out.h"
+#include "kapi.h"
+#include "repl_kapi.h"
+#include "repl_state.h"
+#include "snap.h"
+#include "xfer.h"
+
+#define RETRY_MS 1000
+
+struct point_result {
+	char point[WIRE_POINT_MAX + 1];
+	uint32_t source_snap_id;
+	uint32_t replica_snap_id;
+	bool full;
+	const char *why; /* of a full copy: first, requested, cbt-reset... */
+	uint64_t bytes_sent;
+	uint64_t bytes_changed;
+	double seconds;
+};
+
+/* The tags the stream carries: the snapshot's own, plus its source id. */
+static int stream_tags(const struct ferry_snap_info *s, struct wire_begin *b,
+		       struct ferr *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntags; i++) {
+		if (!strcmp(s->tags[i].key, "ferry.source.id"))
+			continue;
+		snprintf(b->tags[b->ntags++], sizeof(b->tags[0]), "%s=%s",
+			 s->tags[i].key, s->tags[i].value);
+	}
+	if (b->ntags == FERRY_TAGS_MAX)
+		return ferr_set(e, -E2BIG,
+				"snapshot %" PRIu32
+				" has %d tags, no room for ferry.source.id",
+				s->id, FERRY_TAGS_MAX);
+	snprintf(b->tags[b->ntags++], sizeof(b->tags[0]),
+		 "ferry.source.id=%" PRIu32, s->id);
+	return 0;
+}
+
+/* Is this failure worth a new connection (before the deadline)? */
+static bool retryable(int err)
+{
+	return err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
+	       err == -ENETUNREACH || err == -EHOSTUNREACH ||
+	       err == -ECONNABORTED || err == -ENOTCONN;
+}
+
+/* One connection: HELLO, BEGIN, the data, END, ARRIVED, ACK. */
+static int send_once(const struct replicate_args *a, const struct wire_begin *b,
+		     const char *dev, const struct extent *x, size_t n,
+		     long long deadline, struct point_result *res,
+		     struct ferr *e)
+{
+	static uint8_t buf[WIRE_BEGIN_MAX];
+	struct xfer_opts o = { .verbose = a->verbose, .progress = a->progress };
+	struct xfer_stats st;
+	struct wire_hdr h;
+	struct conn c;
+	size_t len;
+	int fd, err;
+
+	err = conn_connect(&c, a->to, e);
+	if (err)
+		return err;
+	c.deadline_ms = deadline;
+	err = conn_hello(&c, e);
+	if (err)
+		goto out;
+	len = wire_begin_encode(b, buf, sizeof(buf));
+	if (!len) {
+		err = ferr_set(e, -E2BIG, "STREAM_BEGIN does not fit");
+		goto out;
+	}
+	err = conn_send(&c, WIRE_STREAM_BEGIN, 0, 0, buf, (uint32_t)len, e);
+	if (err)
+		goto out;
+	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		err = ferr_set(e, -errno, "%s: %s", dev, strerror(errno));
+		conn_send_error(&c, "the sender cannot read its snapshot");
+		goto out;
+	}
+	err = xfer_send(&c, fd, x, n, &o, &st, e);
+	close(fd);
+	if (err)
+		goto out;
+	err = conn_recv(&c, &h, buf, sizeof(buf), e);
+	if (!err && h.type != WIRE_ARRIVED)
+		err = ferr_set(e, -EPROTO, "expected ARRIVED, %s sent %s",
+			       a->to, wire_type_name(h.type));
+	if (err)
+		goto out;
+	if (a->verbose)
+		fprintf(stderr, "ferry: point %s arrived at %s\n",
+			b->target_point, a->to);
+	err = conn_recv(&c, &h, buf, sizeof(buf), e);
+	if (!err && h.type != WIRE_ACK)
+		err = ferr_set(e, -EPROTO, "expected ACK, %s sent %s", a->to,
+			       wire_type_name(h.type));
+	if (!err && (!h.arg0 || h.arg0 > UINT32_MAX))
+		err = ferr_set(e, -EPROTO, "ACK with snapshot id %llu",
+			       (unsigned long long)h.arg0);
+	if (err)
+		goto out;
+	res->replica_snap_id = (uint32_t)h.arg0;
+	res->bytes_sent = c.bytes_sent;
+out:
+	if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
+		err = conn_peer_error(&c, err, e);
+	conn_close(&c);
+	return err;
+}
+
+/* Decides full or incremental and fills @m with what to send. */
+static int plan(struct kapi *k, const struct replicate_args *a,
+		const struct repl_state *base, bool have_base,
+		const struct ferry_volume *v, const struct ferry_snap_info *s,
+		struct changed_map *m, bool *full, const char **reason,
+		struct ferr *e)
+{
+	struct ferr why = { { 0 } };
+	int err;
+
+	*full = true;
+	*reason = a->full ? "requested" : "first";
+	if (a->full || !have_base)
+		goto full;
+	*reason = "cbt-reset";
+	if (memcmp(base->cbt_uuid, v->cbt_uuid, 16) ||
+	    base->cbt_gen != v->cbt_gen) {
+		ferry_warn(
+			"replicate",
+			"%s: changed-block tracking was reset since point %s; full resync",
+			a->name, base->point);
+		goto full;
+	}
+	err = rk_changed(k, a->name, base->epoch, s->id, m, &why);
+	if (!err && (!m->has_uuid || memcmp(m->cbt_uuid, base->cbt_uuid, 16) ||
+		     m->cbt_gen != base->cbt_gen)) {
+		ferry_warn(
+			"replicate",
+			"%s: changed-block tracking was reset since point %s; full resync",
+			a->name, base->point);
+		changed_free(m);
+		goto full;
+	}
+	if (err) {
+		*reason = "changes-unknown";
+		ferry_warn(
+			"replicate",
+			"%s: changed blocks since point %s unknown (%s); full resync",
+			a->name, base->point, why.msg);
+		changed_free(m);
+		goto full;
+	}
+	*full = false;
+	*reason = NULL;
+	return 0;
+full:
+	memset(m, 0, sizeof(*m));
+	err = changed_add(m, 0, v->size, e);
+	return err;
+}
+
+static int replicate_point(const struct ferry_ctx *ctx,
+			   const struct replicate_args *a,
+			   struct point_result *res, struct ferr *e)
+{
+	struct repl_state base, nb;
+	struct ferry_volume v;
+	struct ferry_snap_info snap;
+	struct changed_map m = { 0 };
+	struct wire_begin *b = NULL;
+	char path[4096], tag[128], dev[64];
+	char *tags[1] = { tag };
+	long long start = mono_ms(), deadline = start + a->timeout_ms;
+	bool have_base, snapped = false;
+	struct kapi *k;
+	struct ferr ignored;
+	int err, tries;
+
+	memset(res, 0, sizeof(*res));
+	if (repl_base_path(ctx->state_dir, a->name, path, sizeof(path)))
+		return ferr_set(e, -ENAMETOOLONG, "state path too long");
+	err = repl_state_load(path, &base, e);
+	if (err && err != -ENOENT)
+		return err;
+	have_base = !err;
+	err = kapi_open(&k, e);
+	if (err)
+		return err;
+	/* The CBT identity before the snapshot: a reset after it is seen next time. */
+	err = rk_get_volume(k, a->name, &v, e);
+	if (!err)
+		err = new_point_id(res->point, sizeof(res->point), e);
+	if (err)
+		goto out;
+	snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG, res->point);
+	err = rk_snapshot(k, a->name, tags, 1, &snap, e);
+	if (err)
+		goto out;
+	snapped = true;
+	res->source_snap_id = snap.id;
+	snap_device_path(&snap, dev, sizeof(dev));
+	if (!dev[0]) {
+		err = ferr_set(e, -EPROTO, "snapshot %" PRIu32 " has no device",
+			       snap.id);
+		goto out;
+	}
+	err = plan(k, a, &base, have_base, &v, &snap, &m, &res->full, &res->why,
+		   e);
+	if (err)
+		goto out;
+	res->bytes_changed = m.bytes;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		err = ferr_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	b->volume_size = v.size;
+	b->chunk_size = v.chunk_size;
+	b->block_size = 4096;
+	memcpy(b->cbt_uuid, v.cbt_uuid, 16);
+	b->cbt_gen = v.cbt_gen;
+	b->mode = res->full ? WIRE_MODE_FULL : WIRE_MODE_INCREMENTAL;
+	b->source_snap_id = snap.id;
+	if (!res->full)
+		snprintf(b->base_point, sizeof(b->base_point), "%s",
+			 base.point);
+	snprintf(b->target_point, sizeof(b->target_point), "%s", res->point);
+	err = stream_tags(&snap, b, e);
+	if (err)
+		goto out;
+	if (res->full && a->verbose)
+		fprintf(stderr,
+			"ferry: replicate: %s: mode full, %" PRIu64
+			" bytes to send\n",
+			a->name, m.bytes);
+	for (tries = 0;; tries++) {
+		err = send_once(a, b, dev, m.x, m.n, deadline, res, e);
+		if (!err || !retryable(err) || mono_ms() + RETRY_MS >= deadline)
+			break;
+		if (a->verbose)
+			fprintf(stderr, "ferry: %s; retrying\n", e->msg);
+		usleep(RETRY_MS * 1000);
+	}
+	if (err)
+		goto out;
+	/* Acknowledged: the snapshot's epoch is the base of the next delta. */
+	memset(&nb, 0, sizeof(nb));
+	nb.epoch = snap.epoch;
+	memcpy(nb.cbt_uuid, v.cbt_uuid, 16);
+	nb.cbt_gen = v.cbt_gen;
+	snprintf(nb.point, sizeof(nb.point), "%s", res->point);
+	nb.source_snap_id = snap.id;
+	nb.replica_snap_id = res->replica_snap_id;
+	snprintf(nb.peer, sizeof(nb.peer), "%s", a->to);
+	err = repl_state_save(path, &nb, e);
+	if (err)
+		goto out;
+	for (tries = 0; tries < 50; tries++) {
+		err = rk_delete(k, a->name, snap.id, e);
+		if (err != -EBUSY)
+			break;
+		usleep(100000);
+	}
+	snapped = false;
+	res->seconds = (double)(mono_ms() - start) / 1000.0;
+out:
+	if (err && snapped)
+		rk_delete(k, a->name, snap.id, &ignored);
+	kapi_close(k);
+	changed_free(&m);
+	free(b);
+	return err;
+}
+
+static int print_result(const struct ferry_ctx *ctx,
+			const struct replicate_args *a,
+			const struct point_result *r)
+{
+	struct json_object *o;
+
+	if (ctx->json) {
+		o = json_object_new_object();
+		if (!o)
+			return -ENOMEM;
+		json_object_object_add(o, "point",
+				       json_object_new_string(r->point));
+		json_object_object_add(
+			o, "source_snap_id",
+			json_object_new_int64(r->source_snap_id));
+		json_object_object_add(
+			o, "replica_snap_id",
+			json_object_new_int64(r->replica_snap_id));
+		json_object_object_add(
+			o, "mode",
+			json_object_new_string(r->full ? "full" :
+							 "incremental"));
+		if (r->why)
+			json_object_object_add(o, "full_reason",
+					       json_object_new_string(r->why));
+		json_object_object_add(
+			o, "bytes_sent",
+			json_object_new_int64((int64_t)r->bytes_sent));
+		json_object_object_add(
+			o, "bytes_changed",
+			json_object_new_int64((int64_t)r->bytes_changed));
+		json_object_object_add(o, "seconds",
+				       json_object_new_double(r->seconds));
+		json_object_object_add(o, "to", json_object_new_string(a->to));
+		return json_print(stdout, o);
+	}
+	printf("%s point %s mode %s%s%s%s sent %" PRIu64
+	       " bytes (changed %" PRIu64
+	       ") in %.1f s, replica snapshot %" PRIu32 " at %s\n",
+	       a->name, r->point, r->full ? "full" : "incremental",
+	       r->why ? " (" : "", r->why ? r->why : "", r->why ? ")" : "",
+	       r->bytes_sent, r->bytes_changed, r->seconds, r->replica_snap_id,
+	       a->to);
+	return fflush(stdout) ? -EIO : 0;
+}
+
+int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv)
+{
+	struct replicate_args a;
+	struct point_result r;
+	struct ferr e = { { 0 } };
+	int err;
+
+	err = replicate_parse(ctx, argc, argv, &a, &e);
+	if (err)
+		return cmd_parse_exit(ctx, err, &e, replicate_usage);
+	if (!a.progress && isatty(2))
+		a.progress = true;
+	if (ctx_prepare(ctx, true, &e))
+		return cmd_fail(ctx, &e);
+	for (;;) {
+		e.msg[0] = '\0';
+		err = replicate_point(ctx, &a, &r, &e);
+		if (!err)
+			err = print_result(ctx, &a, &r);
+		if (a.once)
+			return err ? cmd_fail(ctx, &e) : EXIT_OK;
+		if (err)
+			cmd_fail(ctx, &e);
+		usleep((useconds_t)a.every_ms * 1000);
+	}
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry agent: the arguments of replicate and receive.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_common.h"
+#include "cmd_repl.h"
+#include "cmd_snap.h"
+#include "conn.h"
+
+const char replicate_usage[] =
+	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
+	"                       [--timeout SECONDS] [--full] [--progress]\n"
+	"                       [--verbose] [--json]\n"
+	"  Take a new point of volume NAME, send it (only the blocks changed\n"
+	"  since the last acknowledged point), wait for arrival and the second\n"
+	"  site's acknowledgement, then delete the primary snapshot.\n"
+	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
+	"  --full             send the whole volume even if a base exists\n"
+	"  --progress         progress line on stderr (default on a TTY)\n";
+
+const char receive_usage[] =
+	"usage: ferry receive NAME --listen ADDR:PORT [--once]\n"
+	"                     [--timeout SECONDS] [--verbose] [--json]\n"
+	"  Serve replication streams into volume NAME (the replica): write,\n"
+	"  flush, report arrival, snapshot it with the point's tags, and\n"
+	"  acknowledge. Runs until killed; --once ends after one stream.\n"
+	"  --timeout SECONDS  longest silence within a stream (default 600)\n";
+
+enum {
+	OPT_TO = 0x400,
+	OPT_LISTEN,
+	OPT_ONCE,
+	OPT_EVERY,
+	OPT_TIMEOUT,
+	OPT_FULL,
+	OPT_PROGRESS,
+	OPT_VERBOSE,
+};
+
+#define DEFAULT_TIMEOUT_MS 600000
+
+static int check_addr(const char *s, struct ferr *e)
+{
+	char host[256], port[16];
+
+	return parse_host_port(s, host, port, e);
+}
+
+static int timeout_opt(const char *arg, const char *what, int *ms,
+		       struct ferr *e)
+{
+	struct ferr why;
+
+	if (parse_seconds(arg, ms, &why))
+		return ferr_set(e, -EINVAL, "%s: %s", what, why.msg);
+	return 0;
+}
+
+int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		    struct replicate_args *a, struct ferr *e)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, err;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	cli_getopt_reset();
+	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
+		if (c < 0)
+			return c;
+		if (c == OPT_HELP)
+			return CLI_HELP;
+		if (cli_common_opt(ctx, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_TO:
+			a->to = optarg;
+			err = check_addr(optarg, e);
+			break;
+		case OPT_ONCE:
+			a->once = true;
+			err = 0;
+			break;
+		case OPT_EVERY:
+			err = timeout_opt(optarg, "--every", &a->every_ms, e);
+			break;
+		case OPT_TIMEOUT:
+			err = timeout_opt(optarg, "--timeout", &a->timeout_ms,
+					  e);
+			break;
+		case OPT_FULL:
+			a->full = true;
+			err = 0;
+			break;
+		case OPT_PROGRESS:
+			a->progress = true;
+			err = 0;
+			break;
+		case OPT_VERBOSE:
+			a->verbose = true;
+			err = 0;
+			break;
+		default:
+			err = ferr_set(e, -EINVAL, "unknown option");
+		}
+		if (err)
+			return err;
+	}
+	err = cmd_name_operand(argc, argv, true, &a->name, e);
+	if (err)
+		return err;
+	if (!a->to)
+		return ferr_set(e, -EINVAL, "--to HOST:PORT is required");
+	if (a->once && a->every_ms)
+		return ferr_set(e, -EINVAL,
+				"--once and --every exclude each other");
+	if (!a->once && !a->every_ms)
+		return ferr_set(e, -EINVAL,
+				"--once or --every SECONDS is required");
+	return 0;
+}
+
+int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
+		  struct receive_args *a, struct ferr *e)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, err;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	cli_getopt_reset();
+	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
+		if (c < 0)
+			return c;
+		if (c == OPT_HELP)
+			return CLI_HELP;
+		if (cli_common_opt(ctx, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_LISTEN:
+			a->listen = optarg;
+			err = check_addr(optarg, e);
+			break;
+		case OPT_ONCE:
+			a->once = true;
+			err = 0;
+			break;
+		case OPT_TIMEOUT:
+			err = timeout_opt(optarg, "--timeout", &a->timeout_ms,
+					  e);
+			break;
+		case OPT_VERBOSE:
+			a->verbose = true;
+			err = 0;
+			break;
+		default:
+			err = ferr_set(e, -EINVAL, "unknown option");
+		}
+		if (err)
+			return err;
+	}
+	err = cmd_name_operand(argc, argv, true, &a->name, e);
+	if (err)
+		return err;
+	if (!a->listen)
+		return ferr_set(e, -EINVAL, "--listen ADDR:PORT is required");
+	return 0;
+}
+
+int repl_base_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/repl-%s.base", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int recv_state_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/recv-%s.state", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

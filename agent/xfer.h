@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ferry agent: the bulk of a replication stream, DATA and ZERO frames,
+ * on the ring: the sender reads the snapshot device with O_DIRECT into
+ * registered buffers, several reads in flight, and sends the frames in
+ * order with one send in flight; the receiver receives into registered
+ * buffers, verifies, and writes with O_DIRECT, several writes in flight.
+ */
+#ifndef FERRY_XFER_H
+#define FERRY_XFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "snap.h"
+#include "util.h"
+
+#define XFER_IO_SIZE WIRE_MAX_PAYLOAD
+#define XFER_DEPTH 8
+
+struct xfer_opts {
+	bool verbose; /* one line about the I/O engine */
+	bool progress; /* a line on stderr at most once a second */
+	unsigned int depth; /* 0: XFER_DEPTH */
+	int idle_ms; /* receiver: longest wait for a frame (0: none) */
+};
+
+struct xfer_stats {
+	uint64_t data_bytes; /* DATA payloads */
+	uint64_t zero_bytes; /* covered by ZERO frames */
+	uint64_t frames; /* DATA + ZERO */
+	uint64_t total; /* bytes of the extents to send */
+};
+
+/*
+ * Sends @n extents of @dev_fd (the snapshot device, opened O_DIRECT)
+ * as DATA frames, all-zero pieces as ZERO frames (when negotiated), then
+ * STREAM_END.
+ */
+int xfer_send(struct conn *c, int dev_fd, const struct extent *x, size_t n,
+	      const struct xfer_opts *o, struct xfer_stats *st, struct ferr *e);
+
+/*
+ * Receives frames up to STREAM_END, writes them to @dev_fd (O_DIRECT,
+ * @lbs its logical block size), checks STREAM_END's totals and makes it
+ * all durable (fdatasync) before returning 0.
+ */
+int xfer_recv(struct conn *c, int dev_fd, unsigned int lbs,
+	      const struct xfer_opts *o, struct xfer_stats *st, struct ferr *e);
+
+/* Progress line: "sent 12.0MiB of 128MiB (9%), 4.1MiB/s". */
+struct progress {
+	bool on;
+	uint64_t total;
+	long long start_ms;
+	long long last_ms;
+};
+
+void progress_start(struct progress *p, bool on, uint64_t total);
+void progress_update(struct progress *p, uint64_t done, bool last);
+
+#endif /* FERRY_XFER_H */

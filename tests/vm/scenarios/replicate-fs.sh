@@ -1,0 +1,78 @@
+#!/bin/sh
+# Replication of a mounted ext4 file system: files written between rounds
+# are in each replica snapshot (mounted read-only there); a replica that
+# lost its state refuses an incremental stream with one error line at the
+# sender, and --full brings it back.
+# disks: 128M 128M 128M 128M
+# timeout: 300
+# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
+. /scenarios/lib.sh
+
+PORT=127.0.0.1:7001
+load_ferry
+d0=$(ferry_attach v0 /dev/vdb /dev/vdc) || exit 1
+ferry_attach v1 /dev/vdd /dev/vde >/dev/null || exit 1
+mkdir -p /mnt/p /mnt/r
+
+snap_dev_of() {
+	"$FERRY" snapshots v1 --json |
+		$JQ -r --argjson id "$1" '.[] | select(.id == $id) | .device'
+}
+
+# check_replica ID: the replica snapshot ID holds the tree of /mnt/p/data.
+check_replica() {
+	_dev=$(snap_dev_of "$1")
+	ok mount -o ro,noload "$_dev" /mnt/r
+	sum_tree /mnt/p/data >"$SCRATCH/want"
+	sum_tree /mnt/r/data >"$SCRATCH/got"
+	umount /mnt/r
+	cmp "$SCRATCH/want" "$SCRATCH/got" || fail "replica snapshot $1 differs from /mnt/p"
+}
+
+rep() {
+	"$FERRY" --state-dir /tmp/pri replicate v0 --to $PORT --once --json "$@" \
+		>"$SCRATCH/r.json" || fail "replicate $*"
+	$JQ -c . "$SCRATCH/r.json"
+}
+
+step "ext4 on $d0 with files"
+ok mkfs.ext4 -q -F "$d0"
+ok mount "$d0" /mnt/p
+make_tree /mnt/p/data 40
+
+"$FERRY" --state-dir /tmp/dr receive v1 --listen $PORT --verbose \
+	>"$SCRATCH/recv.out" 2>"$SCRATCH/recv.err" &
+i=0
+until grep -q "receiving into" "$SCRATCH/recv.err"; do
+	i=$((i + 1))
+	[ $i -le 50 ] || fail "receiver did not start"
+	sleep 0.1
+done
+
+step "round 1 (full), with the file system mounted"
+rep
+assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" full "mode"
+check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
+
+step "more files, one changed, one removed; round 2 (incremental)"
+make_tree /mnt/p/data/more 20
+head -c 100000 /dev/urandom >/mnt/p/data/d1/f1
+rm -f /mnt/p/data/d2/f2
+rep
+assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" incremental "mode"
+check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
+
+step "replica state lost: incremental refused, --full recovers"
+rm /tmp/dr/recv-v1.state
+expect_fail "$FERRY" --state-dir /tmp/pri replicate v0 --to $PORT --once
+expect_err_match "full resync"
+[ "$("$FERRY" snapshots v0 --json | $JQ length)" = 0 ] ||
+	fail "the failed round left a primary snapshot"
+rep --full
+assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" full "mode"
+assert_eq "$($JQ -r .full_reason "$SCRATCH/r.json")" requested "full_reason"
+check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
+rep
+assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" incremental "mode after --full"
+cat "$SCRATCH/recv.err"
+umount /mnt/p
