@@ -316,7 +316,8 @@ snap_field() {
 
 # snap_ids NAME: the listed ids, ascending, on one line.
 snap_ids() {
-	snaps_json "$1" | /usr/bin/jq -r '[.[].id] | sort | map(tostring) | join(" ")'
+	# Points the catalog remembers as "deleted" have no kernel snapshot.
+	snaps_json "$1" | /usr/bin/jq -r '[.[] | select(.state != "deleted") | .id] | sort | map(tostring) | join(" ")'
 }
 
 # vol_field NAME JQ: jq -r JQ on the volume's `ferry status NAME --json`

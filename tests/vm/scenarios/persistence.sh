@@ -45,7 +45,8 @@ changed_json() {
 step "fill; snapshot 1 with tags and a label; writes; snapshot 2; tag it"
 head -c "$size" /dev/urandom >"$ref"
 ok dd if="$ref" of="$dev" bs=1M oflag=direct status=none
-take_snapshot v0 --tag app=db --tag run=1 --label application
+# A hook that succeeds makes the point application-consistent (honest labels).
+take_snapshot v0 --tag app=db --tag run=1 --hook /bin/true
 s1=$(snap_id v0)
 sum1=$(file_sum "$ref")
 w "$SCRATCH/w.after1" $((2 * M)) $((1 * M))
@@ -81,10 +82,14 @@ if ! cmp -s "$SCRATCH/state.before" "$SCRATCH/state.after"; then
 	cat "$SCRATCH/state.after" >&2
 	fail "snapshots differ after re-attach"
 fi
-assert_eq "$(snap_field v0 "$s1" '.tags | to_entries | map("\(.key)=\(.value)") | sort | join(",")')" \
-	"app=db,run=1" "tags of $s1"
-assert_eq "$(snap_field v0 "$s2" '.tags | to_entries | map("\(.key)=\(.value)") | sort | join(",")')" \
-	"extra=yes,run=2" "tags of $s2"
+# The user's tags; the agent's own (ferry.point, ferry.hook.*) are checked below.
+user_tags='.tags | to_entries | map(select(.key | startswith("ferry.") | not)) | map("\(.key)=\(.value)") | sort | join(",")'
+assert_eq "$(snap_field v0 "$s1" "$user_tags")" "app=db,run=1" "tags of $s1"
+assert_eq "$(snap_field v0 "$s2" "$user_tags")" "extra=yes,run=2" "tags of $s2"
+assert_eq "$(snap_field v0 "$s1" '.tags["ferry.hook.freeze"]')" 0 "freeze hook status of $s1"
+p1=$(snap_field v0 "$s1" '.tags["ferry.point"]')
+[ -n "$p1" ] && [ "$p1" != null ] || fail "snapshot $s1 lost its point id"
+assert_eq "$(snap_field v0 "$s1" .point)" "$p1" "point of $s1"
 assert_eq "$(snap_field v0 "$s1" .label)" application "label of $s1"
 assert_eq "$(vol_field v0 .cbt_uuid)" "$uuid" "cbt_uuid after a clean re-attach"
 assert_eq "$(vol_field v0 .cbt_gen)" "$gen" "cbt_gen after a clean re-attach"
