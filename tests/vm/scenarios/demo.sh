@@ -1,33 +1,51 @@
 #!/bin/sh
-# make demo: what ferry does today, in one VM. An application (SQLite)
-# writes on ext4 on a ferry volume; filesystem-consistent snapshots are
-# taken every few seconds while it runs; each is opened and checked; a
-# writable clone is brought up and used like a fire drill; changed blocks
-# between points are measured; the volume is detached and re-attached and
-# its snapshots are still there. The report is printed between
-# FERRY-DEMO-REPORT markers (tests/vm/demo.sh extracts it).
+# make demo: the whole flow in one VM with two sites. Site A (primary):
+# volume "app" on vdb (CoW vdc), an SQLite application writing on ext4.
+# Site B (second site): volume "app-dr" on vdd (CoW vde) with `ferry
+# receive`. Points are taken and replicated every few seconds while the
+# application writes; every point that arrived is opened at site B and
+# checked; a writable clone of the newest is brought up like a fire drill
+# while replication goes on. The report (points, labels, RPO over time,
+# bytes sent vs changed, drill result, logs) is printed between
+# FERRY-DEMO-REPORT markers, and the RPO samples between FERRY-DEMO-RPO
+# markers (tests/vm/demo.sh turns them into report.txt and report.html).
 # manual: yes
-# disks: 512M 256M
-# timeout: 480
+# disks: 256M 256M 256M 256M
+# timeout: 600
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
 R=/tmp/report.txt
+RPO=/tmp/rpo.txt
 : >"$R"
+: >"$RPO"
 report() { echo "$*" >>"$R"; }
+A="$FERRY --state-dir /tmp/site-a"
+B="$FERRY --state-dir /tmp/site-b"
+PORT=127.0.0.1:7000
 DB=/mnt/app/bank.db
+ROUNDS=${FERRY_DEMO_ROUNDS:-5}
 # SQLite waits up to 10 s for a lock instead of failing at once.
 sq() { /usr/bin/sqlite3 -cmd ".timeout 10000" "$@"; }
+now() { date +%s.%N; }
+elapsed() { awk "BEGIN { printf \"%.1f\", $(now) - $1 }"; }
 
-step "attach the volume and put an application on it"
+step "two sites: app at A, app-dr at B"
 load_ferry
-dev=$(ferry_attach app /dev/vdb /dev/vdc) || fail "attach failed"
+dev=$(ferry_attach app /dev/vdb /dev/vdc) || fail "attach app failed"
+drdev=$(ferry_attach app-dr /dev/vdd /dev/vde) || fail "attach app-dr failed"
 /usr/sbin/mkfs.ext4 -q -F "$dev" || fail "mkfs failed"
-mkdir -p /mnt/app /mnt/snap
+mkdir -p /mnt/app /mnt/check
 mount "$dev" /mnt/app || fail "mount failed"
 sq "$DB" "PRAGMA journal_mode=WAL; CREATE TABLE tx(id INTEGER PRIMARY KEY, amount INTEGER);" >/dev/null ||
 	fail "sqlite create failed"
-report "volume: app = $dev over /dev/vdb ($(dev_size /dev/vdb) bytes), CoW store /dev/vdc"
+report "site A: volume app = $dev (data /dev/vdb, CoW /dev/vdc), SQLite on ext4"
+report "site B: volume app-dr = $drdev (data /dev/vdd, CoW /dev/vde), ferry receive on $PORT"
+
+$B receive app-dr --listen $PORT >/tmp/recv.out 2>/tmp/recv.err &
+recv=$!
+sleep 1
+kill -0 "$recv" 2>/dev/null || fail "receiver did not start: $(cat /tmp/recv.err)"
 
 # The application: one transaction per statement, committed in order.
 (
@@ -38,80 +56,90 @@ report "volume: app = $dev over /dev/vdb ($(dev_size /dev/vdb) bytes), CoW store
 	done
 ) &
 writer=$!
-sleep 3
+t_start=$(now)
+sleep 2
 
-step "snapshots every 2 seconds while the application writes"
+step "$ROUNDS rounds: take a point, replicate it, wait for arrival and ack"
 report ""
-report "points taken while the application wrote:"
+report "points replicated while the application wrote:"
 n=0
-while [ $n -lt 5 ]; do
+while [ $n -lt "$ROUNDS" ]; do
 	n=$((n + 1))
-	before=$(sq "$DB" "SELECT count(*) FROM tx;" 2>/dev/null)
-	line=$("$FERRY" snapshot app --tag demo.round=$n --label filesystem) ||
-		fail "snapshot $n failed"
-	id=$(echo "$line" | awk '{print $2}')
-	eval "before_$id=$before"
-	report "  $line  (rows committed before: $before)"
+	before=$(sq "$DB" "SELECT count(*) FROM tx;")
+	t0=$(now)
+	$A replicate app --to $PORT --once --json >/tmp/rep.$n.json 2>/tmp/rep.$n.err ||
+		fail "round $n: replicate failed: $(cat /tmp/rep.$n.err)"
+	point=$(/usr/bin/jq -r .point /tmp/rep.$n.json)
+	eval "before_$n=$before point_$n=$point"
+	/usr/bin/jq -r --arg b "$before" --arg t "$(elapsed "$t0")" \
+		'"  \(.point[0:8]) \(.mode | . + " " * (11 - length)) sent \(.bytes_sent) bytes for \(.bytes_changed) changed, replica snapshot \(.replica_snap_id), \($t) s, \($b) rows committed before"' \
+		/tmp/rep.$n.json >>"$R"
+	# RPO at this moment: the newest point at B was taken at t0.
+	echo "$(elapsed "$t_start") $(elapsed "$t0")" >>"$RPO"
 	sleep 2
+	echo "$(elapsed "$t_start") $(elapsed "$t0")" >>"$RPO"
 done
 touch /tmp/stop
 wait "$writer"
 
-step "every point opens and holds what was committed before it"
+step "site B: every arrived point opens and holds what was committed before it"
 report ""
-"$FERRY" snapshots app >/tmp/snaps.txt || fail "ferry snapshots failed"
-report "ferry snapshots app:"
-sed 's/^/  /' /tmp/snaps.txt >>"$R"
+report "site B, ferry snapshots app-dr:"
+$B snapshots app-dr | sed 's/^/  /' >>"$R"
 report ""
-report "checks of each point (mounted read-only, PRAGMA integrity_check):"
-for id in $("$FERRY" snapshots app --json | /usr/bin/jq -r '.[].id'); do
-	mount -o ro "/dev/ferry0s$id" /mnt/snap || fail "snapshot $id does not mount"
-	integ=$(sq "file:/mnt/snap/bank.db?immutable=1" "PRAGMA integrity_check;")
-	rows=$(sq "file:/mnt/snap/bank.db?immutable=1" "SELECT count(*) FROM tx;")
-	umount /mnt/snap
-	want=0
-	eval "want=\$before_$id"
-	[ "$integ" = ok ] || fail "snapshot $id: integrity_check says $integ"
-	[ "$rows" -ge "$want" ] || fail "snapshot $id lost committed rows: $rows < $want"
-	report "  point $id: integrity ok, $rows rows (>= $want committed before it)"
+report "checks at site B (each point mounted read-only, PRAGMA integrity_check):"
+$B snapshots app-dr --json >/tmp/dr.json
+n=0
+while [ $n -lt "$ROUNDS" ]; do
+	n=$((n + 1))
+	eval "point=\$point_$n want=\$before_$n"
+	id=$(/usr/bin/jq -r --arg p "$point" '.[] | select(.point == $p and .state == "live") | .id' /tmp/dr.json)
+	[ -n "$id" ] || fail "point $point did not arrive at site B"
+	mount -o ro "/dev/ferry1s$id" /mnt/check || fail "point $point does not mount at B"
+	integ=$(sq "file:/mnt/check/bank.db?immutable=1" "PRAGMA integrity_check;")
+	rows=$(sq "file:/mnt/check/bank.db?immutable=1" "SELECT count(*) FROM tx;")
+	umount /mnt/check
+	[ "$integ" = ok ] || fail "point $point: integrity_check says $integ"
+	[ "$rows" -ge "$want" ] || fail "point $point lost committed rows: $rows < $want"
+	report "  point ${point%%-*}: replica snapshot $id, integrity ok, $rows rows (>= $want committed before)"
 done
+left=$($A snapshots app --json | /usr/bin/jq '[.[] | select(.state == "live")] | length')
+report "site A keeps $left live snapshots: each was deleted once site B acknowledged it"
 
-step "a writable clone of the newest point, used like a fire drill"
-last=$("$FERRY" snapshots app --json | /usr/bin/jq -r '.[-1].id')
-snap_sum=$(sum_dev "/dev/ferry0s$last")
-t0=$(date +%s.%N)
-cl=$("$FERRY" clone app "$last") || fail "clone failed"
+step "fire drill at site B on the newest point while replication goes on"
+last=$(/usr/bin/jq -r '[.[] | select(.state == "live" and .writable == false)] | last | .id' /tmp/dr.json)
+snap_sum=$(sum_dev "/dev/ferry1s$last")
+t0=$(now)
+cl=$($B clone app-dr "$last") || fail "clone failed"
 cdev=$(echo "$cl" | awk '{print $3}')
-mount "$cdev" /mnt/snap || fail "clone does not mount"
-sq /mnt/snap/bank.db "INSERT INTO tx(amount) VALUES(-1);" || fail "cannot write in the clone"
-integ=$(sq /mnt/snap/bank.db "PRAGMA integrity_check;")
-umount /mnt/snap
-cid=$(echo "$cl" | awk '{print $2}')
-"$FERRY" delete app "$cid" || fail "cannot delete the clone"
-t1=$(date +%s.%N)
-[ "$integ" = ok ] || fail "clone integrity_check: $integ"
-[ "$(sum_dev "/dev/ferry0s$last")" = "$snap_sum" ] || fail "the clone changed its snapshot"
+mount "$cdev" /mnt/check || fail "the drill copy does not mount"
+sq /mnt/check/bank.db "INSERT INTO tx(amount) VALUES(-1);" || fail "cannot write in the drill copy"
+integ=$(sq /mnt/check/bank.db "PRAGMA integrity_check;")
+drows=$(sq /mnt/check/bank.db "SELECT count(*) FROM tx;")
+# Replication goes on during the drill.
+sq "$DB" "INSERT INTO tx(amount) VALUES(0);" >/dev/null
+$A replicate app --to $PORT --once --json >/tmp/rep.drill.json 2>/tmp/rep.drill.err ||
+	fail "replication during the drill failed: $(cat /tmp/rep.drill.err)"
+umount /mnt/check
+$B delete app-dr "$(echo "$cl" | awk '{print $2}')" || fail "cannot tear down the drill"
+[ "$integ" = ok ] || fail "drill integrity_check: $integ"
+[ "$(sum_dev "/dev/ferry1s$last")" = "$snap_sum" ] || fail "the drill changed the replica's point"
 report ""
-report "fire-drill preview: clone of point $last mounted, written, checked: integrity $integ;"
-report "  torn down in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s; point $last unchanged (sha256 equal)"
+report "fire drill on replica snapshot $last: writable copy mounted, app opened it ($drows rows), integrity $integ,"
+report "  a point replicated meanwhile ($(/usr/bin/jq -r .mode /tmp/rep.drill.json)), torn down after $(elapsed "$t0") s; snapshot $last unchanged (sha256 equal)"
 
-step "changed blocks between the first and the newest point"
-first=$("$FERRY" snapshots app --json | /usr/bin/jq -r '.[0].id')
-bytes=$("$FERRY" changed app --since "$first" --until "$last" --json | /usr/bin/jq -r .bytes)
+step "totals"
+sent=$(cat /tmp/rep.*.json | /usr/bin/jq -s 'map(.bytes_sent) | add')
+changed=$(cat /tmp/rep.*.json | /usr/bin/jq -s 'map(.bytes_changed) | add')
 report ""
-report "changed between point $first and point $last: $bytes bytes of $(dev_size "$dev") (what replication will send)"
-
-step "detach and re-attach: the points survive"
-umount /mnt/app
-"$FERRY" detach app || fail "detach failed"
-dev=$(ferry_attach app /dev/vdb /dev/vdc) || fail "re-attach failed"
-count=$("$FERRY" snapshots app --json | /usr/bin/jq length)
-[ "$count" -ge 5 ] || fail "only $count snapshots after re-attach"
-[ "$(sum_dev "/dev/ferry0s$last")" = "$snap_sum" ] || fail "point $last changed across detach"
-report ""
-report "after detach + attach: $count points listed, point $last byte-identical"
-"$FERRY" status app >>"$R"
+report "bytes sent in all rounds: $sent; bytes of changed extents: $changed; volume size $(dev_size "$dev")"
+report "RPO samples (seconds since start, age of the newest point at site B): $(tr '\n' ';' <"$RPO")"
+kill "$recv" 2>/dev/null
+wait "$recv" 2>/dev/null
 
 echo "FERRY-DEMO-REPORT-BEGIN"
 cat "$R"
 echo "FERRY-DEMO-REPORT-END"
+echo "FERRY-DEMO-RPO-BEGIN"
+cat "$RPO"
+echo "FERRY-DEMO-RPO-END"
