@@ -36,7 +36,7 @@ struct drill_record {
 struct failover_record {
 	int64_t id;
 	char volume[FERRY_NAME_MAX + 1];
-	char kind[16]; /* failover, failback */
+	char kind[24]; /* failover, failback, failback-receive */
 	char point[FERRY_TAG_VALUE_MAX + 1];
 	uint32_t snap_id; /* the snapshot it failed over to / from */
 	uint32_t new_snap_id; /* the snapshot taken after */
