@@ -29,4 +29,12 @@ int cmd_clone(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_events(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_reconcile(struct ferry_ctx *ctx, int argc, char **argv);
 
+/* cmd_drill.c, watch.c, failover.c */
+int cmd_drill(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_drills(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_watch(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_failover(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_failback(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_failback_receive(struct ferry_ctx *ctx, int argc, char **argv);
+
 #endif /* FERRY_COMMANDS_H */

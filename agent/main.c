@@ -41,6 +41,15 @@ static const struct ferry_command commands[] = {
 	  cmd_replicate },
 	{ "receive", "NAME --listen ADDR:PORT [--once] [--timeout SECONDS]",
 	  cmd_receive },
+	{ "drill",
+	  "NAME [SNAPID|POINT] [--check CMD] [--timeout S] [--budget SIZE]",
+	  cmd_drill },
+	{ "drills", "NAME [--json]", cmd_drills },
+	{ "watch", "NAME [--drill-tag KEY] [--check CMD] [--once]", cmd_watch },
+	{ "failover", "NAME [SNAPID|POINT] [--json]", cmd_failover },
+	{ "failback", "NAME --to HOST:PORT [--full] [--json]", cmd_failback },
+	{ "failback-receive", "NAME --listen ADDR:PORT [--timeout S]",
+	  cmd_failback_receive },
 	{ "help", "", NULL },
 };
 
