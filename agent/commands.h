@@ -29,4 +29,9 @@ int cmd_clone(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_events(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_reconcile(struct ferry_ctx *ctx, int argc, char **argv);
 
+/* cmd_config.c, prune.c, daemon.c */
+int cmd_config(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_prune(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_daemon(struct ferry_ctx *ctx, int argc, char **argv);
+
 #endif /* FERRY_COMMANDS_H */

@@ -41,6 +41,9 @@ static const struct ferry_command commands[] = {
 	  cmd_replicate },
 	{ "receive", "NAME --listen ADDR:PORT [--once] [--timeout SECONDS]",
 	  cmd_receive },
+	{ "config", "check [FILE] [--json]", cmd_config },
+	{ "prune", "(NAME | --group GROUP) [--dry-run] [--json]", cmd_prune },
+	{ "daemon", "[--once]", cmd_daemon },
 	{ "help", "", NULL },
 };
 
