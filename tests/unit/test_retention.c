@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "duration.h"
+#include "prune.h"
 #include "retention.h"
 #include "unit.h"
 
@@ -342,6 +343,74 @@ static void bucket_names(void **state)
 	assert_string_equal(buf, "5m bucket 2026-12-07T02:00:00Z");
 }
 
+static struct ferry_snap_info *snap(struct snap_list *l, uint32_t id,
+				    uint64_t age_s, const char *point,
+				    uint32_t parent)
+{
+	struct ferry_snap_info *s = snap_list_add(l);
+
+	s->id = id;
+	s->created_ns = (NOW_S - age_s) * NS;
+	s->parent = parent;
+	if (point) {
+		snprintf(s->tags[0].key, sizeof(s->tags[0].key), "%s",
+			 FERRY_POINT_TAG);
+		snprintf(s->tags[0].value, sizeof(s->tags[0].value), "%s",
+			 point);
+		s->ntags = 1;
+	}
+	return s;
+}
+
+/*
+ * prune decisions from the kernel's list: clones are no points and keep
+ * their parent, the replication base is kept, invalid ones go.
+ */
+static void prune_decisions(void **state)
+{
+	struct retention r = { .keep = { RULE(60, 0) },
+			       .nkeep = 1,
+			       .min_count = 1 };
+	struct snap_list l = { 0 };
+	struct retention_point *p;
+	struct repl_state base;
+	char line[256];
+	size_t n;
+
+	(void)state;
+	memset(&base, 0, sizeof(base));
+	strcpy(base.point, "pt-2");
+	snap(&l, 1, 5000, "pt-1", 0);
+	snap(&l, 2, 4000, "pt-2", 0); /* the replication base */
+	snap(&l, 3, 3000, "pt-3", 0); /* has clone 7 */
+	snap(&l, 4, 2000, NULL, 0)->state = FERRY_STATE_INVALID;
+	snap(&l, 5, 30, "pt-5", 0);
+	snap(&l, 6, 10, "pt-6", 0);
+	snap(&l, 7, 5, NULL, 3); /* a clone of 3 */
+	assert_int_equal(prune_plan(&l, &base, &p, &n), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(retention_apply(&r, p, n, NOW_S * NS), 2);
+	prune_line(&p[0], line, sizeof(line));
+	assert_string_equal(line, "delete 1 pt-1 outside every rule");
+	prune_line(&p[1], line, sizeof(line));
+	assert_string_equal(line, "keep 2 pt-2 needed by replication");
+	prune_line(&p[2], line, sizeof(line));
+	assert_string_equal(line, "keep 3 pt-3 has clone 7");
+	prune_line(&p[3], line, sizeof(line));
+	assert_string_equal(line, "delete 4 4 invalid (its data is gone)");
+	prune_line(&p[4], line, sizeof(line));
+	assert_string_equal(line, "keep 5 pt-5 within 1m");
+	prune_line(&p[5], line, sizeof(line));
+	assert_string_equal(line, "keep 6 pt-6 newest 1 (min_count)");
+	free(p);
+	/* Without a base, point 2 is just old. */
+	assert_int_equal(prune_plan(&l, NULL, &p, &n), 0);
+	assert_int_equal(retention_apply(&r, p, n, NOW_S * NS), 3);
+	assert_false(p[1].keep);
+	free(p);
+	snap_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +419,7 @@ int main(void)
 		cmocka_unit_test(retention_table),
 		cmocka_unit_test(retention_order),
 		cmocka_unit_test(bucket_names),
+		cmocka_unit_test(prune_decisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
