@@ -80,8 +80,9 @@ step "points on schedule"
 taken=$(grep -c "group app: point .* v0 snapshot" "$SCRATCH/daemon.log")
 deleted=$(grep -c "group app: prune v0: delete" "$SCRATCH/daemon.log")
 echo "    $taken points in $((t1 - t0)) s, $deleted deleted by the daemon"
-[ "$taken" -ge 4 ] && [ "$taken" -le 11 ] ||
+if [ "$taken" -lt 4 ] || [ "$taken" -gt 11 ]; then
 	fail "$taken points in $((t1 - t0)) s with every = 2s"
+fi
 [ "$deleted" -ge 1 ] || fail "nothing was pruned"
 
 step "survivors follow the rules"
