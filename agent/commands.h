@@ -36,5 +36,9 @@ int cmd_watch(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_failover(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_failback(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_failback_receive(struct ferry_ctx *ctx, int argc, char **argv);
+/* cmd_config.c, prune.c, daemon.c */
+int cmd_config(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_prune(struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_daemon(struct ferry_ctx *ctx, int argc, char **argv);
 
 #endif /* FERRY_COMMANDS_H */

@@ -50,6 +50,9 @@ static const struct ferry_command commands[] = {
 	{ "failback", "NAME --to HOST:PORT [--full] [--json]", cmd_failback },
 	{ "failback-receive", "NAME --listen ADDR:PORT [--timeout S]",
 	  cmd_failback_receive },
+	{ "config", "check [FILE] [--json]", cmd_config },
+	{ "prune", "(NAME | --group GROUP) [--dry-run] [--json]", cmd_prune },
+	{ "daemon", "[--once]", cmd_daemon },
 	{ "help", "", NULL },
 };
 

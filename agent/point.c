@@ -599,32 +599,32 @@ static int snapshot_with_points(struct ferry_ctx *ctx, struct run *r,
 	return 0;
 }
 
-int point_snapshot(struct ferry_ctx *ctx, const struct snapshot_args *a)
+/* Takes the point into @r and @list; the thaw hook has run on return. */
+static int take(struct ferry_ctx *ctx, const struct snapshot_args *a,
+		struct run *r, struct snap_list *list, struct ferr *e)
 {
-	struct run r = { .a = a };
-	struct snap_list list = { 0 };
 	struct catalog *c = NULL;
 	struct kapi *k = NULL;
-	struct ferr e = { { 0 } };
 	size_t i, used = 0;
 	int err, sig;
 
-	r.t0 = mono_ms();
-	r.spec.cmd = a->hook;
-	r.spec.shell = a->hook_shell;
-	r.spec.timeout_ms = a->hook_timeout_ms;
-	for (i = 0; i < a->nnames && used < sizeof(r.volumes); i++)
-		used += snprintf(r.volumes + used, sizeof(r.volumes) - used,
+	r->a = a;
+	r->t0 = mono_ms();
+	r->spec.cmd = a->hook;
+	r->spec.shell = a->hook_shell;
+	r->spec.timeout_ms = a->hook_timeout_ms;
+	for (i = 0; i < a->nnames && used < sizeof(r->volumes); i++)
+		used += snprintf(r->volumes + used, sizeof(r->volumes) - used,
 				 "%s%s", i ? " " : "", a->names[i]);
-	r.spec.volumes = r.volumes;
+	r->spec.volumes = r->volumes;
 	if (a->hook)
 		hook_signals_catch();
-	err = catalog_open(ctx->state_dir, &c, &e);
+	err = catalog_open(ctx->state_dir, &c, e);
 	if (!err)
-		err = kapi_open(&k, &e);
+		err = kapi_open(&k, e);
 	if (!err)
-		err = snapshot_with_points(ctx, &r, c, k, &list, &e);
-	run_thaw(&r); /* never skipped once freeze started */
+		err = snapshot_with_points(ctx, r, c, k, list, e);
+	run_thaw(r); /* never skipped once freeze started */
 	kapi_close(k);
 	catalog_close(c);
 	sig = hook_stop_signal;
@@ -632,9 +632,33 @@ int point_snapshot(struct ferry_ctx *ctx, const struct snapshot_args *a)
 		hook_signals_restore();
 	if (!err && sig)
 		err = ferr_set(
-			&e, -EINTR,
+			e, -EINTR,
 			"interrupted by %s: point %s was taken and kept; the thaw hook ran",
-			signame(sig), r.point);
+			signame(sig), r->point);
+	return err;
+}
+
+int point_take(struct ferry_ctx *ctx, const struct snapshot_args *a,
+	       struct snap_list *list, struct ferr *e)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return ferr_set(e, -ENOMEM, "out of memory");
+	err = take(ctx, a, r, list, e);
+	free(r);
+	return err;
+}
+
+int point_snapshot(struct ferry_ctx *ctx, const struct snapshot_args *a)
+{
+	struct run r = { .a = a };
+	struct snap_list list = { 0 };
+	struct ferr e = { { 0 } };
+	int err;
+
+	err = take(ctx, a, &r, &list, &e);
 	if (!err && snapshot_print(ctx, &r, &list))
 		err = ferr_set(&e, -EIO, "cannot write the output");
 	snap_list_free(&list);

@@ -19,6 +19,15 @@
 int point_snapshot(struct ferry_ctx *ctx, const struct snapshot_args *a);
 
 /*
+ * The same without output, for the daemon: the point's snapshots in
+ * @list, or an error in @e (hooks and thaw as for ferry snapshot; a
+ * SIGINT/SIGTERM/SIGHUP during it is reported as -EINTR, the point kept
+ * if it was taken).
+ */
+int point_take(struct ferry_ctx *ctx, const struct snapshot_args *a,
+	       struct snap_list *list, struct ferr *e);
+
+/*
  * ferry snapshots: @kernel (sorted by id) with what the catalog adds:
  * hook results, and the points whose snapshots were deleted. Without a
  * usable catalog, the kernel's list alone.

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ferry agent: ferry daemon: each group's schedule (configuration file):
+ * take a point the way "ferry snapshot" does (hooks, honest label,
+ * catalog), then prune the group's volumes by its retention. One
+ * timestamped line per action on stdout. SIGTERM or SIGINT: the point in
+ * progress is finished (or, during its freeze hook, abandoned with the
+ * thaw hook run), then the daemon exits 0.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "cmd_common.h"
+#include "commands.h"
+#include "conf.h"
+#include "duration.h"
+#include "hook.h"
+#include "point.h"
+#include "prune.h"
+#include "snap_kapi.h"
+
+const char daemon_usage[] =
+	"usage: ferry daemon [--config FILE] [--once]\n"
+	"  Run each group's schedule: take a point (with the group's hook),\n"
+	"  then prune by the group's retention; log one line per action.\n"
+	"  --once  run every group once (point + prune), then exit\n";
+
+enum { OPT_ONCE = 0x500 };
+
+static volatile sig_atomic_t daemon_stop;
+
+static void on_stop(int sig)
+{
+	daemon_stop = sig;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void logf_(const char *fmt, ...)
+{
+	char when[40];
+	va_list ap;
+
+	format_rfc3339(now_ns(CLOCK_REALTIME), when, sizeof(when));
+	printf("%s ", when);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int daemon_parse(struct ferry_ctx *ctx, int argc, char **argv,
+			bool *once, struct ferr *e)
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, OPT_ONCE },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*once = false;
+	cli_getopt_reset();
+	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
+		if (c < 0)
+			return c;
+		if (c == OPT_HELP)
+			return CLI_HELP;
+		if (cli_common_opt(ctx, c, optarg))
+			continue;
+		if (c == OPT_ONCE)
+			*once = true;
+	}
+	if (optind < argc)
+		return ferr_set(e, -EINVAL, "unexpected argument '%s'",
+				argv[optind]);
+	return 0;
+}
+
+static void log_fix(const char *line, void *arg)
+{
+	logf_("reconcile %s: %s", (const char *)arg, line);
+}
+
+/* Brings the catalog in line with the kernel for each configured volume. */
+static void reconcile_all(const struct ferry_ctx *ctx, const struct conf *cf)
+{
+	struct catalog *c = NULL;
+	struct kapi *k = NULL;
+	struct ferr e;
+	size_t i;
+
+	if (catalog_open(ctx->state_dir, &c, &e) || kapi_open(&k, &e)) {
+		logf_("reconcile: %s", e.msg);
+		catalog_close(c);
+		return;
+	}
+	for (i = 0; i < cf->nvolumes; i++) {
+		const struct conf_volume *v = &cf->volumes[i];
+		struct snap_list list = { 0 };
+
+		if (snap_dump(k, v->name, &list, &e))
+			logf_("reconcile %s: %s", v->name, e.msg);
+		else if (!catalog_volume_seen(c, v->name, v->data, v->cow,
+					      &e) &&
+			 catalog_reconcile(c, v->name, &list, log_fix,
+					   (void *)v->name, &e) < 0)
+			logf_("reconcile %s: %s", v->name, e.msg);
+		snap_list_free(&list);
+	}
+	kapi_close(k);
+	catalog_close(c);
+}
+
+struct prune_log {
+	const char *group;
+	size_t kept, deleted, failed;
+};
+
+static void log_decision(const char *volume, const struct retention_point *p,
+			 const char *error, void *arg)
+{
+	struct prune_log *pl = arg;
+	char line[256];
+
+	if (p->keep) {
+		pl->kept++;
+		return;
+	}
+	prune_line(p, line, sizeof(line));
+	if (error) {
+		pl->failed++;
+		logf_("group %s: prune %s: %s: failed: %s", pl->group, volume,
+		      line, error);
+	} else {
+		pl->deleted++;
+		logf_("group %s: prune %s: %s", pl->group, volume, line);
+	}
+}
+
+static int prune_group(const struct ferry_ctx *ctx, const struct conf_group *g)
+{
+	struct prune_log pl = { .group = g->name };
+	struct catalog *c = NULL;
+	struct kapi *k = NULL;
+	struct ferr e;
+	size_t i;
+	int err, bad = 0;
+
+	if (catalog_open(ctx->state_dir, &c, &e) || kapi_open(&k, &e)) {
+		logf_("group %s: prune: %s", g->name, e.msg);
+		catalog_close(c);
+		return -1;
+	}
+	for (i = 0; i < g->nnames; i++) {
+		pl.kept = pl.deleted = pl.failed = 0;
+		err = prune_volume(ctx->state_dir, k, c, g->names[i],
+				   &g->retention, now_ns(CLOCK_REALTIME), false,
+				   log_decision, &pl, &e);
+		if (err < 0) {
+			logf_("group %s: prune %s: %s", g->name, g->names[i],
+			      e.msg);
+			bad = -1;
+			continue;
+		}
+		if (err)
+			bad = -1;
+		logf_("group %s: prune %s: kept %zu, deleted %zu%s", g->name,
+		      g->names[i], pl.kept, pl.deleted,
+		      pl.failed ? ", some deletes failed" : "");
+	}
+	kapi_close(k);
+	catalog_close(c);
+	return bad;
+}
+
+/* One scheduled run of @g: a point, then pruning. 0 or -1. */
+static int run_group(struct ferry_ctx *ctx, const struct conf_group *g)
+{
+	struct snap_list list = { 0 };
+	struct snapshot_args a;
+	struct ferr e = { { 0 } };
+	size_t i;
+	int err;
+
+	conf_group_snapshot_args(g, &a);
+	err = point_take(ctx, &a, &list, &e);
+	if (g->hook && hook_stop_signal)
+		daemon_stop = hook_stop_signal;
+	for (i = 0; i < list.n; i++) {
+		const struct ferry_snap_info *s = &list.s[i];
+		char dev[64];
+
+		snap_device_path(s, dev, sizeof(dev));
+		logf_("group %s: point %s: %s snapshot %" PRIu32 " %s label %s",
+		      g->name, snap_tag(s, FERRY_POINT_TAG) ?: "-", s->volume,
+		      s->id, dev[0] ? dev : "-", s->label);
+	}
+	snap_list_free(&list);
+	if (err)
+		logf_("group %s: snapshot failed: %s", g->name, e.msg);
+	if (g->has_retention && prune_group(ctx, g))
+		err = -1;
+	return err ? -1 : 0;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	/* A netlink call in progress completes; sleeps are cut short. */
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Sleeps until @until (CLOCK_MONOTONIC ns) or a signal. */
+static void sleep_until(uint64_t until)
+{
+	struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ULL),
+			       .tv_nsec = (long)(until % 1000000000ULL) };
+
+	if (!daemon_stop)
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static int daemon_loop(struct ferry_ctx *ctx, const struct conf *cf, bool once)
+{
+	uint64_t next[CONF_GROUPS_MAX], now;
+	bool active[CONF_GROUPS_MAX] = { false };
+	size_t i, best, nactive = 0;
+	int failed = 0;
+
+	now = now_ns(CLOCK_MONOTONIC);
+	for (i = 0; i < cf->ngroups; i++) {
+		const struct conf_group *g = &cf->groups[i];
+		char every[32];
+
+		if (!g->every_s && !once) {
+			logf_("group %s: no schedule, not run", g->name);
+			continue;
+		}
+		format_duration(g->every_s, every, sizeof(every));
+		if (!once)
+			logf_("group %s: every %s: %zu volume(s)%s%s", g->name,
+			      every, g->nnames, g->hook ? ", hook " : "",
+			      g->hook ?: "");
+		active[i] = true;
+		next[i] = now;
+		nactive++;
+	}
+	if (!nactive) {
+		logf_("no group has a schedule");
+		return 0;
+	}
+	while (!daemon_stop) {
+		best = CONF_GROUPS_MAX;
+		for (i = 0; i < cf->ngroups; i++)
+			if (active[i] &&
+			    (best == CONF_GROUPS_MAX || next[i] < next[best]))
+				best = i;
+		if (best == CONF_GROUPS_MAX)
+			break; /* --once: all done */
+		now = now_ns(CLOCK_MONOTONIC);
+		if (next[best] > now) {
+			sleep_until(next[best]);
+			continue;
+		}
+		if (run_group(ctx, &cf->groups[best]))
+			failed++;
+		if (once) {
+			active[best] = false;
+			continue;
+		}
+		next[best] += cf->groups[best].every_s * 1000000000ULL;
+		now = now_ns(CLOCK_MONOTONIC);
+		if (next[best] <= now) {
+			/* Overran: skip the missed runs, do not pile up. */
+			logf_("group %s: behind schedule, next run in one period",
+			      cf->groups[best].name);
+			next[best] =
+				now + cf->groups[best].every_s * 1000000000ULL;
+		}
+	}
+	return failed;
+}
+
+int cmd_daemon(struct ferry_ctx *ctx, int argc, char **argv)
+{
+	struct ferr e = { { 0 } };
+	struct conf *cf = NULL;
+	char text[600];
+	bool once;
+	int err, failed;
+
+	err = daemon_parse(ctx, argc, argv, &once, &e);
+	if (err)
+		return cmd_parse_exit(ctx, err, &e, daemon_usage);
+	if (ctx_prepare(ctx, true, &e))
+		return cmd_fail(ctx, &e);
+	err = conf_load(ctx->config_path, true, &cf, &e);
+	if (!err && cf->nerrors) {
+		conf_error_text(cf, 0, text, sizeof(text));
+		err = ferr_set(&e, -EINVAL,
+			       "%s (%zu error(s); see ferry config check)",
+			       text, cf->nerrors);
+	}
+	if (!err && !cf->ngroups)
+		err = ferr_set(&e, -EINVAL, "%s: no groups configured",
+			       cf->path);
+	if (err) {
+		conf_free(cf);
+		return cmd_fail(ctx, &e);
+	}
+	daemon_stop = 0;
+	catch_signals();
+	logf_("daemon started: %s, %zu group(s), state %s%s", cf->path,
+	      cf->ngroups, ctx->state_dir, once ? ", once" : "");
+	reconcile_all(ctx, cf);
+	failed = daemon_loop(ctx, cf, once);
+	if (daemon_stop)
+		logf_("daemon stopped by %s",
+		      daemon_stop == SIGTERM ? "SIGTERM" :
+		      daemon_stop == SIGINT  ? "SIGINT" :
+					       "a signal");
+	else
+		logf_("daemon done");
+	conf_free(cf);
+	if (once && failed) {
+		ferr_set(&e, -EIO, "%d group run(s) failed (see the log)",
+			 failed);
+		return cmd_fail(ctx, &e);
+	}
+	return EXIT_OK;
+}

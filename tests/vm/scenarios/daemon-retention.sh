@@ -1,0 +1,141 @@
+#!/bin/sh
+# ferry daemon: one group (v0, a freeze hook that bumps a sequence file
+# on the filesystem), schedule every 2s, retention keep within 6s,
+# min_count 2, pin tag "keep". After ~20 s and a SIGTERM: points were
+# taken on schedule, old ones pruned (kernel and catalog agree), the
+# survivors are what the rules say (pinned, 2 newest, within the window),
+# each survivor is labelled application and mounts with its sequence
+# number, the daemon stopped cleanly and the filesystem is writable.
+# disks: 512M 256M
+# timeout: 300
+# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
+. /scenarios/lib.sh
+
+load_ferry
+mkdir -p /mnt/f /mnt/s
+dev=$(ferry_attach v0 /dev/vdb /dev/vdc) || exit 1
+ok /usr/sbin/mkfs.ext4 -q -F "$dev"
+ok mount -t ext4 "$dev" /mnt/f
+
+HOOK=$SCRATCH/seq-hook
+cat >"$HOOK" <<'HOOK_EOF'
+#!/bin/sh
+# freeze: the next sequence number, durable before the snapshot.
+[ "$1" = freeze ] || exit 0
+n=$(cat /mnt/f/seq 2>/dev/null || echo 0)
+echo $((n + 1)) >/mnt/f/seq.tmp && mv /mnt/f/seq.tmp /mnt/f/seq && sync
+HOOK_EOF
+chmod 755 "$HOOK"
+
+CONF=$SCRATCH/ferry.conf
+cat >"$CONF" <<CONF_EOF
+volumes = ( { name = "v0"; data = "/dev/vdb"; cow = "/dev/vdc"; } );
+groups = (
+  { name = "app"; volumes = [ "v0" ]; hook = "$HOOK"; hook_timeout = "20s";
+    schedule = { every = "2s"; };
+    retention = { keep = ( { within = "6s"; every = "0s"; } );
+                  min_count = 2; pin_tags = [ "keep" ]; };
+  }
+);
+CONF_EOF
+
+step "config check"
+ok "$FERRY" config check "$CONF"
+printf 'groups = ( { name = "g"; volumes = [ "nope" ]; } );\n' >"$SCRATCH/bad.conf"
+expect_fail "$FERRY" config check "$SCRATCH/bad.conf"
+expect_err_match "bad.conf:1: unknown volume 'nope'"
+
+step "daemon --once: one point, one prune"
+ok "$FERRY" daemon --config "$CONF" --once >"$SCRATCH/once.log"
+cat "$SCRATCH/once.log"
+grep -q "group app: point .* v0 snapshot 1 " "$SCRATCH/once.log" ||
+	fail "daemon --once took no point"
+grep -q "group app: prune v0: kept 1, deleted 0" "$SCRATCH/once.log" ||
+	fail "daemon --once did not prune"
+
+step "daemon for ~20 s, tag the oldest live snapshot keep=yes at ~8 s"
+t0=$(date +%s)
+"$FERRY" daemon --config "$CONF" >"$SCRATCH/daemon.log" 2>"$SCRATCH/daemon.err" &
+dpid=$!
+sleep 8
+pinned=$("$FERRY" snapshots v0 --json | "$JQ" -r '[.[] | select(.state == "live")][0].id')
+ok "$FERRY" tag v0 "$pinned" keep=yes >/dev/null
+echo "    pinned snapshot $pinned"
+sleep 12
+kill -TERM "$dpid"
+rc=0
+wait "$dpid" || rc=$?
+t1=$(date +%s)
+cat "$SCRATCH/daemon.log"
+assert_eq "$rc" 0 "daemon exit status after SIGTERM"
+[ ! -s "$SCRATCH/daemon.err" ] || fail "daemon wrote to stderr: $(cat "$SCRATCH/daemon.err")"
+tail -n 1 "$SCRATCH/daemon.log" | grep -q "daemon stopped by SIGTERM" ||
+	fail "the daemon's last line is not its SIGTERM stop"
+! grep -q "failed" "$SCRATCH/daemon.log" || fail "a daemon action failed"
+
+step "the filesystem is not frozen and is writable"
+ok timeout 10 sh -c 'echo after >/mnt/f/after && sync'
+
+step "points on schedule"
+taken=$(grep -c "group app: point .* v0 snapshot" "$SCRATCH/daemon.log")
+deleted=$(grep -c "group app: prune v0: delete" "$SCRATCH/daemon.log")
+echo "    $taken points in $((t1 - t0)) s, $deleted deleted by the daemon"
+if [ "$taken" -lt 4 ] || [ "$taken" -gt 11 ]; then
+	fail "$taken points in $((t1 - t0)) s with every = 2s"
+fi
+[ "$deleted" -ge 1 ] || fail "nothing was pruned"
+
+step "survivors follow the rules"
+"$FERRY" snapshots v0 --json >"$SCRATCH/list.json" || fail "ferry snapshots failed"
+"$JQ" -r '.[] | select(.state == "live") | "\(.id) \(.created) \(.tags.keep // "-") \(.label)"' \
+	"$SCRATCH/list.json" | sort -n >"$SCRATCH/live"
+cat "$SCRATCH/live"
+nlive=$(awk 'END { print NR }' "$SCRATCH/live")
+grep -q "^$pinned .* yes " "$SCRATCH/live" || fail "the pinned snapshot $pinned is gone"
+rank=0
+# Newest first: the 2 newest, the pinned one, and those the last prune
+# saw within 6 s (it ran at most one period plus its own time ago).
+sort -rn "$SCRATCH/live" | while read -r id created pin label; do
+	rank=$((rank + 1))
+	age=$((t1 - $(date -d "$created" +%s)))
+	assert_eq "$label" application "label of snapshot $id"
+	if [ "$rank" -gt 2 ] && [ "$pin" != yes ] && [ "$age" -gt 14 ]; then
+		fail "snapshot $id (age $age s, rank $rank) should have been pruned"
+	fi
+done || exit 1
+[ "$nlive" -le 8 ] || fail "$nlive live snapshots: retention did not hold"
+
+step "catalog: every pruned point is listed as deleted"
+ndel=$("$JQ" '[.[] | select(.state == "deleted")] | length' "$SCRATCH/list.json")
+assert_eq "$ndel" "$deleted" "deleted points in the catalog"
+
+step "prune now, then --dry-run keeps every survivor"
+"$FERRY" prune --config "$CONF" v0 >"$SCRATCH/prune.out" || fail "ferry prune failed"
+cat "$SCRATCH/prune.out"
+"$FERRY" prune --config "$CONF" v0 --dry-run >"$SCRATCH/dry.out" || fail "prune --dry-run failed"
+cat "$SCRATCH/dry.out"
+! grep -q "^delete" "$SCRATCH/dry.out" || fail "dry run right after a prune wants to delete"
+grep -q "^keep $pinned .* pinned by tag keep$" "$SCRATCH/dry.out" ||
+	fail "the pinned snapshot is not kept as pinned"
+[ "$(grep -c "newest 2 (min_count)" "$SCRATCH/dry.out")" -ge 1 ] ||
+	fail "no point kept by min_count"
+"$FERRY" prune --config "$CONF" v0 --dry-run --json | "$JQ" -e 'all(.action == "keep")' >/dev/null ||
+	fail "prune --json disagrees"
+
+step "every survivor mounts and holds an increasing sequence number"
+last=0
+for id in $("$FERRY" snapshots v0 --json | "$JQ" -r '.[] | select(.state == "live") | .id' | sort -n); do
+	sdev=$("$FERRY" snapshots v0 --json | "$JQ" -r ".[] | select(.id == $id) | .device")
+	ok mount -t ext4 -o ro "$sdev" /mnt/s
+	seq=$(cat /mnt/s/seq)
+	ok umount /mnt/s
+	echo "    snapshot $id: seq $seq"
+	[ "$seq" -gt "$last" ] || fail "snapshot $id holds seq $seq after $last"
+	last=$seq
+done
+[ "$last" -le "$(cat /mnt/f/seq)" ] || fail "a snapshot is ahead of the filesystem"
+
+ok umount /mnt/f
+ferry_detach v0
+unload_ferry
+step "done"
