@@ -11,16 +11,19 @@
 #include "cmd_repl.h"
 #include "cmd_snap.h"
 #include "conn.h"
+#include "resume.h"
 
 const char replicate_usage[] =
 	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
+	"                       [--bwlimit RATE]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
 	"  since the last acknowledged point), wait for arrival and the second\n"
 	"  site's acknowledgement, then delete the primary snapshot.\n"
 	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
 	"  --full             send the whole volume even if a base exists\n"
+	"  --bwlimit RATE     at most RATE bytes per second (K, M, G suffixes)\n"
 	"  --progress         progress line on stderr (default on a TTY)\n";
 
 const char receive_usage[] =
@@ -40,6 +43,7 @@ enum {
 	OPT_FULL,
 	OPT_PROGRESS,
 	OPT_VERBOSE,
+	OPT_BWLIMIT,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -72,6 +76,7 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "full", no_argument, NULL, OPT_FULL },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -88,6 +93,15 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		if (cli_common_opt(ctx, c, optarg))
 			continue;
 		switch (c) {
+		case OPT_BWLIMIT: {
+			struct ferr why;
+
+			err = parse_rate(optarg, &a->bwlimit, &why);
+			if (err)
+				err = ferr_set(e, err, "--bwlimit: %s",
+					       why.msg);
+			break;
+		}
 		case OPT_TO:
 			a->to = optarg;
 			err = check_addr(optarg, e);
@@ -199,6 +213,13 @@ int repl_base_path(const char *dir, const char *name, char *buf, size_t len)
 int recv_state_path(const char *dir, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/recv-%s.state", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int recv_resume_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/recv-%s.resume", dir, name);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
