@@ -26,6 +26,7 @@
 #include "kapi.h"
 #include "repl_kapi.h"
 #include "repl_state.h"
+#include "repl_tags.h"
 #include "resume.h"
 #include "snap.h"
 #include "xfer.h"
@@ -37,6 +38,8 @@ struct recv_result {
 	struct xfer_stats st;
 	uint64_t resumed_from; /* offset the stream went on from */
 	bool again; /* the point had arrived already: its ack was lost */
+	bool tags_only; /* a session without a stream */
+	struct tags_result tags;
 	double seconds;
 };
 
@@ -146,7 +149,7 @@ static int serve_stream(const struct ferry_ctx *ctx,
 			const struct receive_args *a, struct conn *c,
 			struct recv_result *r, struct ferr *e)
 {
-	static uint8_t buf[WIRE_BEGIN_MAX];
+	static uint8_t buf[WIRE_BEGIN_MAX + WIRE_TAGS_MAX];
 	struct xfer_opts o = { .verbose = a->verbose,
 			       .idle_ms = a->timeout_ms };
 	char path[4096], rpath[4096], dev[64], point_tag[128];
@@ -169,6 +172,14 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	if (err)
 		return err;
 	err = conn_recv(c, &h, buf, sizeof(buf), e);
+	if (!err && (c->features & WIRE_FEAT_TAGS) &&
+	    (h.type == WIRE_TAG || h.type == WIRE_TAGS_DONE)) {
+		r->tags_only = true;
+		err = repl_tags_serve(ctx, a->name, c, &h, buf, &r->tags, e);
+		if (err && err != -EREMOTEIO)
+			conn_send_error(c, e->msg);
+		return err;
+	}
 	if (!err && h.type != WIRE_STREAM_BEGIN)
 		err = ferr_set(e, -EPROTO, "expected STREAM_BEGIN, got %s",
 			       wire_type_name(h.type));
@@ -260,6 +271,21 @@ ack:
 
 		err = conn_send(c, WIRE_ACK, snap.id, 0, p, (uint32_t)n, e);
 	}
+	/* Tag updates may follow on the same connection. */
+	if (!err && (c->features & WIRE_FEAT_TAGS)) {
+		struct ferr why = { { 0 } };
+		int terr = conn_recv(c, &h, buf, sizeof(buf), &why);
+
+		if (!terr && (h.type == WIRE_TAG || h.type == WIRE_TAGS_DONE))
+			terr = repl_tags_serve(ctx, a->name, c, &h, buf,
+					       &r->tags, &why);
+		else if (!terr)
+			terr = ferr_set(&why, -EPROTO,
+					"unexpected %s frame after ACK",
+					wire_type_name(h.type));
+		if (terr && terr != -ECONNRESET)
+			ferry_warn("receive", "%s: tags: %s", a->name, why.msg);
+	}
 	r->seconds = (double)(mono_ms() - start) / 1000.0;
 	goto out;
 refuse:
@@ -278,6 +304,13 @@ static void print_result(const struct ferry_ctx *ctx,
 {
 	struct json_object *o;
 
+	if (r->tags_only) {
+		printf("%s tags from %s: %u updates applied, %u for unknown points, %u reported back\n",
+		       a->name, c->peer, r->tags.sent, r->tags.unknown,
+		       r->tags.reported);
+		fflush(stdout);
+		return;
+	}
 	if (ctx->json) {
 		o = json_object_new_object();
 		if (!o)

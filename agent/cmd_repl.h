@@ -12,6 +12,7 @@
 #include "util.h"
 
 struct replicate_args {
+	const struct ferry_ctx *ctx;
 	const char *name;
 	const char *to; /* HOST:PORT */
 	bool once;

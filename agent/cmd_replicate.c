@@ -26,7 +26,9 @@
 #include "json_out.h"
 #include "kapi.h"
 #include "repl_kapi.h"
+#include "point.h"
 #include "repl_state.h"
+#include "repl_tags.h"
 #include "resume.h"
 #include "snap.h"
 #include "xfer.h"
@@ -44,6 +46,8 @@ struct point_result {
 	uint64_t resumed_from; /* highest RESUME offset received */
 	bool resumed_point; /* the point was in flight from an earlier run */
 	unsigned int connections;
+	struct tags_result tags;
+	bool tags_failed;
 	double seconds;
 };
 
@@ -167,6 +171,16 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	if (err)
 		goto out;
 	res->replica_snap_id = (uint32_t)h.arg0;
+	if (c.features & WIRE_FEAT_TAGS) {
+		struct ferr why = { { 0 } };
+
+		/* The point is home; tags failing do not undo that. */
+		if (repl_tags_send(a->ctx, a->name, &c, &res->tags, &why)) {
+			ferry_warn("replicate", "%s: tags: %s", a->name,
+				   why.msg);
+			res->tags_failed = true;
+		}
+	}
 out:
 	if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
 		err = conn_peer_error(&c, err, e);
@@ -311,6 +325,7 @@ static int replicate_point(const struct ferry_ctx *ctx,
 			 res->point);
 		base.inflight_snap_id = snap.id;
 		base.failed = false;
+		point_sync(ctx, k, a->name); /* the catalog knows the point */
 		err = repl_state_save(path, &base, e);
 		if (err) {
 			rk_delete(k, a->name, snap.id, &ignored);
@@ -386,18 +401,83 @@ static int replicate_point(const struct ferry_ctx *ctx,
 		usleep(100000);
 	}
 	snapped = false;
+	point_sync(ctx, k, a->name); /* the point stays listed, deleted */
 	res->seconds = (double)(mono_ms() - start) / 1000.0;
 out:
 	if (err && snapped) {
 		/* Kept for the next run; the base file says it failed. */
 		base.failed = true;
-		base.bytes_sent = res->bytes_sent;
 		repl_state_save(path, &base, &ignored);
 	}
 	kapi_close(k);
 	changed_free(&m);
 	free(b);
 	return err;
+}
+
+/* --tags-only: one session that only exchanges tags. */
+static int tags_round(const struct replicate_args *a, struct point_result *res,
+		      struct ferr *e)
+{
+	long long deadline = mono_ms() + a->timeout_ms;
+	struct conn c;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	for (;;) {
+		err = conn_connect(&c, a->to, e);
+		if (!err) {
+			res->connections++;
+			c.deadline_ms = deadline;
+			err = conn_hello(&c, e);
+			if (!err && !(c.features & WIRE_FEAT_TAGS))
+				err = ferr_set(e, -EPROTONOSUPPORT,
+					       "%s does not take tag updates",
+					       a->to);
+			if (!err)
+				err = repl_tags_send(a->ctx, a->name, &c,
+						     &res->tags, e);
+			if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
+				err = conn_peer_error(&c, err, e);
+			conn_close(&c);
+		}
+		if (!err || !retryable(err) || mono_ms() + RETRY_MS >= deadline)
+			break;
+		if (a->verbose)
+			fprintf(stderr, "ferry: %s; retrying\n", e->msg);
+		usleep(RETRY_MS * 1000);
+	}
+	return err;
+}
+
+static int print_tags(const struct ferry_ctx *ctx,
+		      const struct replicate_args *a,
+		      const struct point_result *r)
+{
+	struct json_object *o;
+
+	if (ctx->json) {
+		o = json_object_new_object();
+		if (!o)
+			return -ENOMEM;
+		json_object_object_add(o, "tags_sent",
+				       json_object_new_int((int)r->tags.sent));
+		json_object_object_add(
+			o, "tags_unknown",
+			json_object_new_int((int)r->tags.unknown));
+		json_object_object_add(
+			o, "tags_reported",
+			json_object_new_int((int)r->tags.reported));
+		json_object_object_add(
+			o, "queued_tag_updates",
+			json_object_new_int64((int64_t)r->tags.queued));
+		json_object_object_add(o, "to", json_object_new_string(a->to));
+		return json_print(stdout, o);
+	}
+	printf("%s tags: %u updates sent, %u for unknown points, %u reported back, %zu queued, at %s\n",
+	       a->name, r->tags.sent, r->tags.unknown, r->tags.reported,
+	       r->tags.queued, a->to);
+	return fflush(stdout) ? -EIO : 0;
 }
 
 static int print_result(const struct ferry_ctx *ctx,
@@ -443,6 +523,14 @@ static int print_result(const struct ferry_ctx *ctx,
 		json_object_object_add(
 			o, "connections",
 			json_object_new_int((int32_t)r->connections));
+		json_object_object_add(o, "tags_sent",
+				       json_object_new_int((int)r->tags.sent));
+		json_object_object_add(
+			o, "tags_reported",
+			json_object_new_int((int)r->tags.reported));
+		json_object_object_add(
+			o, "queued_tag_updates",
+			json_object_new_int64((int64_t)r->tags.queued));
 		return json_print(stdout, o);
 	}
 	printf("%s point %s mode %s%s%s%s sent %" PRIu64
@@ -472,11 +560,18 @@ int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv)
 		a.progress = true;
 	if (ctx_prepare(ctx, true, &e))
 		return cmd_fail(ctx, &e);
+	a.ctx = ctx;
 	for (;;) {
 		e.msg[0] = '\0';
-		err = replicate_point(ctx, &a, &r, &e);
-		if (!err)
-			err = print_result(ctx, &a, &r);
+		if (a.tags_only) {
+			err = tags_round(&a, &r, &e);
+			if (!err)
+				err = print_tags(ctx, &a, &r);
+		} else {
+			err = replicate_point(ctx, &a, &r, &e);
+			if (!err)
+				err = print_result(ctx, &a, &r);
+		}
 		if (a.once)
 			return err ? cmd_fail(ctx, &e) : EXIT_OK;
 		if (err)

@@ -17,6 +17,7 @@ const char replicate_usage[] =
 	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
 	"                       [--bwlimit RATE]\n"
+	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
 	"  since the last acknowledged point), wait for arrival and the second\n"
@@ -24,6 +25,8 @@ const char replicate_usage[] =
 	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
 	"  --full             send the whole volume even if a base exists\n"
 	"  --bwlimit RATE     at most RATE bytes per second (K, M, G suffixes)\n"
+	"  --tags-only        only send the queued tag updates and fetch the\n"
+	"                     second site's (no new point)\n"
 	"  --progress         progress line on stderr (default on a TTY)\n";
 
 const char receive_usage[] =
@@ -44,6 +47,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_VERBOSE,
 	OPT_BWLIMIT,
+	OPT_TAGS_ONLY,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -77,6 +81,7 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
+		{ "tags-only", no_argument, NULL, OPT_TAGS_ONLY },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,6 +107,10 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 					       why.msg);
 			break;
 		}
+		case OPT_TAGS_ONLY:
+			a->tags_only = true;
+			err = 0;
+			break;
 		case OPT_TO:
 			a->to = optarg;
 			err = check_addr(optarg, e);
@@ -143,6 +152,8 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->once && a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once and --every exclude each other");
+	if (a->tags_only && !a->every_ms)
+		a->once = true;
 	if (!a->once && !a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once or --every SECONDS is required");

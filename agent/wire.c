@@ -168,6 +168,7 @@ const char *wire_type_name(uint16_t type)
 		[WIRE_RESUME] = "RESUME",
 		[WIRE_TAG] = "TAG",
 		[WIRE_TAG_ACK] = "TAG_ACK",
+		[WIRE_TAGS_DONE] = "TAGS_DONE",
 	};
 
 	if (type && type < __WIRE_TYPE_MAX)

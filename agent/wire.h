@@ -41,6 +41,7 @@ enum wire_type {
 	WIRE_RESUME = 9, /* receiver: arg0 = durable offset of the stream */
 	WIRE_TAG = 10, /* a point's tag update, or its full tag set */
 	WIRE_TAG_ACK = 11, /* receiver: TAG arg0 applied; its full tag set */
+	WIRE_TAGS_DONE = 12, /* end of one side's TAG frames */
 	__WIRE_TYPE_MAX,
 };
 
