@@ -11,6 +11,8 @@
 #include "context.h"
 #include "util.h"
 
+struct json_object;
+
 struct replicate_args {
 	const struct ferry_ctx *ctx;
 	const char *name;
@@ -46,6 +48,13 @@ int repl_base_path(const char *dir, const char *name, char *buf, size_t len);
 int recv_state_path(const char *dir, const char *name, char *buf, size_t len);
 /* The receiver's resume file: "DIR/recv-NAME.resume". */
 int recv_resume_path(const char *dir, const char *name, char *buf, size_t len);
+
+/*
+ * The "replication" object of `ferry status --json` for volume @name,
+ * or NULL when it has no base file (never replicated).
+ */
+struct json_object *repl_status_json(const struct ferry_ctx *ctx,
+				     const char *name);
 
 int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_receive(struct ferry_ctx *ctx, int argc, char **argv);
