@@ -304,6 +304,24 @@ static void print_result(const struct ferry_ctx *ctx,
 {
 	struct json_object *o;
 
+	if (r->tags_only && ctx->json) {
+		o = json_object_new_object();
+		if (!o)
+			return;
+		json_object_object_add(o, "tags_applied",
+				       json_object_new_int((int)r->tags.sent));
+		json_object_object_add(
+			o, "tags_unknown",
+			json_object_new_int((int)r->tags.unknown));
+		json_object_object_add(
+			o, "tags_reported",
+			json_object_new_int((int)r->tags.reported));
+		json_object_object_add(o, "from",
+				       json_object_new_string(c->peer));
+		json_print(stdout, o);
+		fflush(stdout);
+		return;
+	}
 	if (r->tags_only) {
 		printf("%s tags from %s: %u updates applied, %u for unknown points, %u reported back\n",
 		       a->name, c->peer, r->tags.sent, r->tags.unknown,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "repl_state.h"
 #include "resume.h"
 #include "tagq.h"
 #include "unit.h"
@@ -357,6 +358,42 @@ static void queue_crash_safety(void **state)
 	rmdir(dir);
 }
 
+static void base_in_flight(void **state)
+{
+	struct repl_state s, got;
+	char buf[2048];
+	struct ferr e;
+
+	(void)state;
+	/* The first point, not acknowledged yet: no base, a point in flight. */
+	memset(&s, 0, sizeof(s));
+	strcpy(s.inflight_point, "0d5e2a3c-1111-4222-8333-444455556666");
+	s.inflight_snap_id = 4;
+	s.failed = true;
+	strcpy(s.peer, "dr:7000");
+	assert_true(repl_state_format(&s, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "epoch="));
+	assert_int_equal(repl_state_parse(buf, &got, &e), 0);
+	assert_memory_equal(&s, &got, sizeof(s));
+	assert_string_equal(got.point, "");
+	/* A base and a point in flight, with the ack's bookkeeping. */
+	strcpy(s.point, "11111111-1111-4111-8111-111111111111");
+	s.epoch = 9;
+	s.cbt_gen = 2;
+	s.created = 1700000000;
+	s.acked_at = 1700000100;
+	s.bytes_sent = 12345;
+	assert_true(repl_state_format(&s, buf, sizeof(buf)) > 0);
+	assert_int_equal(repl_state_parse(buf, &got, &e), 0);
+	assert_memory_equal(&s, &got, sizeof(s));
+	/* Neither a base nor a point in flight; a bad flag. */
+	assert_int_equal(repl_state_parse("version=1\npeer=x\n", &got, &e),
+			 -EINVAL);
+	assert_int_equal(repl_state_parse("inflight_point=p\nfailed=2\n", &got,
+					  &e),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +405,7 @@ int main(void)
 		cmocka_unit_test(token_bucket),
 		cmocka_unit_test(queue_in_order),
 		cmocka_unit_test(queue_crash_safety),
+		cmocka_unit_test(base_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
