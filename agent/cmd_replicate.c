@@ -306,6 +306,11 @@ static int replicate_point(const struct ferry_ctx *ctx,
 		res->resumed_point = true;
 		snprintf(res->point, sizeof(res->point), "%s",
 			 base.inflight_point);
+		if (base.failed) {
+			/* Being sent again: status says "sending". */
+			base.failed = false;
+			repl_state_save(path, &base, &ignored);
+		}
 		if (a->verbose)
 			fprintf(stderr,
 				"ferry: replicate: %s: point %s (snapshot %" PRIu32
