@@ -26,6 +26,8 @@
 #include "kapi.h"
 #include "repl_kapi.h"
 #include "repl_state.h"
+#include "repl_tags.h"
+#include "resume.h"
 #include "snap.h"
 #include "xfer.h"
 
@@ -34,8 +36,48 @@ struct recv_result {
 	uint32_t snap_id;
 	char device[64];
 	struct xfer_stats st;
+	uint64_t resumed_from; /* offset the stream went on from */
+	bool again; /* the point had arrived already: its ack was lost */
+	bool tags_only; /* a session without a stream */
+	struct tags_result tags;
 	double seconds;
 };
+
+struct ckpt {
+	const char *path;
+	struct resume_state rs;
+};
+
+static int save_checkpoint(void *arg, uint64_t offset, struct ferr *e)
+{
+	struct ckpt *k = arg;
+
+	k->rs.offset = offset;
+	return resume_save(k->path, &k->rs, e);
+}
+
+/*
+ * The offset this stream goes on from: the resume file's, when it names
+ * the same stream; otherwise the file is replaced by this stream at 0
+ * before anything of it is written.
+ */
+static int resume_offset(const char *path, const struct wire_begin *b,
+			 struct resume_state *cur, struct ferr *e)
+{
+	struct resume_state old;
+	struct ferr why = { { 0 } };
+	int err;
+
+	resume_from_begin(b, cur);
+	err = resume_load(path, &old, &why);
+	if (!err && resume_same(&old, cur) && old.offset <= b->volume_size) {
+		cur->offset = old.offset;
+		return 0;
+	}
+	if (err && err != -ENOENT)
+		ferry_warn("receive", "%s; starting the stream over", why.msg);
+	return resume_save(path, cur, e);
+}
 
 /* Is STREAM_BEGIN acceptable for this replica? */
 static int check_begin(const struct receive_args *a, const struct wire_begin *b,
@@ -107,10 +149,11 @@ static int serve_stream(const struct ferry_ctx *ctx,
 			const struct receive_args *a, struct conn *c,
 			struct recv_result *r, struct ferr *e)
 {
-	static uint8_t buf[WIRE_BEGIN_MAX];
+	static uint8_t buf[WIRE_BEGIN_MAX + WIRE_TAGS_MAX];
 	struct xfer_opts o = { .verbose = a->verbose,
 			       .idle_ms = a->timeout_ms };
-	char path[4096], dev[64], point_tag[128];
+	char path[4096], rpath[4096], dev[64], point_tag[128];
+	struct ckpt ck = { .path = rpath };
 	char *tags[FERRY_TAGS_MAX];
 	struct ferry_snap_info snap;
 	struct ferry_volume v;
@@ -121,13 +164,22 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	size_t ntags;
 	int fd = -1, err;
 
-	if (recv_state_path(ctx->state_dir, a->name, path, sizeof(path)))
+	if (recv_state_path(ctx->state_dir, a->name, path, sizeof(path)) ||
+	    recv_resume_path(ctx->state_dir, a->name, rpath, sizeof(rpath)))
 		return ferr_set(e, -ENAMETOOLONG, "state path too long");
 	c->deadline_ms = mono_ms() + a->timeout_ms;
 	err = conn_hello(c, e);
 	if (err)
 		return err;
 	err = conn_recv(c, &h, buf, sizeof(buf), e);
+	if (!err && (c->features & WIRE_FEAT_TAGS) &&
+	    (h.type == WIRE_TAG || h.type == WIRE_TAGS_DONE)) {
+		r->tags_only = true;
+		err = repl_tags_serve(ctx, a->name, c, &h, buf, &r->tags, e);
+		if (err && err != -EREMOTEIO)
+			conn_send_error(c, e->msg);
+		return err;
+	}
 	if (!err && h.type != WIRE_STREAM_BEGIN)
 		err = ferr_set(e, -EPROTO, "expected STREAM_BEGIN, got %s",
 			       wire_type_name(h.type));
@@ -137,11 +189,37 @@ static int serve_stream(const struct ferry_ctx *ctx,
 		err = kapi_open(&k, e);
 	if (!err)
 		err = rk_get_volume(k, a->name, &v, e);
-	if (!err)
+	if (!err && (c->features & WIRE_FEAT_RESUME) &&
+	    !repl_state_load(path, &s, e) &&
+	    !strcmp(s.point, r->b.target_point) &&
+	    !rk_get_snapshot(k, a->name, s.replica_snap_id, &snap, e)) {
+		/* Arrived and snapshotted already; the sender missed the ACK. */
+		r->again = true;
+		ck.rs.offset = r->b.volume_size;
+	} else if (!err) {
 		err = check_begin(a, &r->b, &v, path, e);
+		if (!err)
+			err = resume_offset(rpath, &r->b, &ck.rs, e);
+	}
 	if (err)
 		goto refuse;
 	c->lim.volume_size = r->b.volume_size;
+	if (c->features & WIRE_FEAT_RESUME) {
+		err = conn_send(c, WIRE_RESUME, ck.rs.offset, 0, NULL, 0, e);
+		if (err)
+			goto out;
+		r->resumed_from = ck.rs.offset;
+		o.start = ck.rs.offset;
+		if (!r->again) {
+			o.checkpoint = save_checkpoint;
+			o.arg = &ck;
+		}
+		if (a->verbose && ck.rs.offset)
+			fprintf(stderr,
+				"ferry: point %s resumes at offset %" PRIu64
+				"\n",
+				r->b.target_point, ck.rs.offset);
+	}
 	volume_device_path(&v, dev, sizeof(dev));
 	fd = open(dev, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
 	if (fd < 0) {
@@ -163,6 +241,8 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	if (a->verbose)
 		fprintf(stderr, "ferry: point %s arrived in %s\n",
 			r->b.target_point, a->name);
+	if (r->again)
+		goto ack;
 	ntags = replica_tags(&r->b, tags, point_tag, sizeof(point_tag));
 	err = rk_snapshot(k, a->name, tags, ntags, &snap, e);
 	if (err)
@@ -178,13 +258,33 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	s.replica_snap_id = snap.id;
 	snprintf(s.peer, sizeof(s.peer), "%s", c->peer);
 	err = repl_state_save(path, &s, e);
+	if (!err)
+		err = resume_clear(rpath, e);
 	if (err)
 		goto refuse;
+ack:
+	r->snap_id = snap.id;
+	snap_device_path(&snap, r->device, sizeof(r->device));
 	{
 		uint8_t p[WIRE_REASON_MAX];
 		size_t n = wire_string_encode(r->b.target_point, sizeof(p), p);
 
 		err = conn_send(c, WIRE_ACK, snap.id, 0, p, (uint32_t)n, e);
+	}
+	/* Tag updates may follow on the same connection. */
+	if (!err && (c->features & WIRE_FEAT_TAGS)) {
+		struct ferr why = { { 0 } };
+		int terr = conn_recv(c, &h, buf, sizeof(buf), &why);
+
+		if (!terr && (h.type == WIRE_TAG || h.type == WIRE_TAGS_DONE))
+			terr = repl_tags_serve(ctx, a->name, c, &h, buf,
+					       &r->tags, &why);
+		else if (!terr)
+			terr = ferr_set(&why, -EPROTO,
+					"unexpected %s frame after ACK",
+					wire_type_name(h.type));
+		if (terr && terr != -ECONNRESET)
+			ferry_warn("receive", "%s: tags: %s", a->name, why.msg);
 	}
 	r->seconds = (double)(mono_ms() - start) / 1000.0;
 	goto out;
@@ -204,6 +304,31 @@ static void print_result(const struct ferry_ctx *ctx,
 {
 	struct json_object *o;
 
+	if (r->tags_only && ctx->json) {
+		o = json_object_new_object();
+		if (!o)
+			return;
+		json_object_object_add(o, "tags_applied",
+				       json_object_new_int((int)r->tags.sent));
+		json_object_object_add(
+			o, "tags_unknown",
+			json_object_new_int((int)r->tags.unknown));
+		json_object_object_add(
+			o, "tags_reported",
+			json_object_new_int((int)r->tags.reported));
+		json_object_object_add(o, "from",
+				       json_object_new_string(c->peer));
+		json_print(stdout, o);
+		fflush(stdout);
+		return;
+	}
+	if (r->tags_only) {
+		printf("%s tags from %s: %u updates applied, %u for unknown points, %u reported back\n",
+		       a->name, c->peer, r->tags.sent, r->tags.unknown,
+		       r->tags.reported);
+		fflush(stdout);
+		return;
+	}
 	if (ctx->json) {
 		o = json_object_new_object();
 		if (!o)
@@ -223,15 +348,21 @@ static void print_result(const struct ferry_ctx *ctx,
 			json_object_new_int64((int64_t)c->bytes_received));
 		json_object_object_add(o, "from",
 				       json_object_new_string(c->peer));
+		json_object_object_add(
+			o, "resumed_from",
+			json_object_new_int64((int64_t)r->resumed_from));
 		json_object_object_add(o, "seconds",
 				       json_object_new_double(r->seconds));
 		json_print(stdout, o);
 	} else {
 		printf("%s point %s mode %s received %" PRIu64
-		       " bytes from %s, replica snapshot %" PRIu32 " %s\n",
+		       " bytes from %s, replica snapshot %" PRIu32 " %s",
 		       a->name, r->b.target_point,
 		       r->b.mode ? "incremental" : "full", c->bytes_received,
 		       c->peer, r->snap_id, r->device);
+		if (r->resumed_from)
+			printf(", resumed at %" PRIu64, r->resumed_from);
+		printf("\n");
 	}
 	fflush(stdout);
 }

@@ -6,17 +6,23 @@
 #define FERRY_CMD_REPL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "context.h"
 #include "util.h"
 
+struct json_object;
+
 struct replicate_args {
+	const struct ferry_ctx *ctx;
 	const char *name;
 	const char *to; /* HOST:PORT */
 	bool once;
 	int every_ms; /* 0: --once */
 	int timeout_ms; /* per point, from the snapshot to the ack */
 	bool full; /* --full: resend everything */
+	uint64_t bwlimit; /* --bwlimit: bytes per second, 0 none */
+	bool tags_only; /* --tags-only: flush the tag queue, no point */
 	bool progress;
 	bool verbose;
 };
@@ -40,6 +46,15 @@ extern const char receive_usage[];
 /* The state files: "DIR/repl-NAME.base" and "DIR/recv-NAME.state". */
 int repl_base_path(const char *dir, const char *name, char *buf, size_t len);
 int recv_state_path(const char *dir, const char *name, char *buf, size_t len);
+/* The receiver's resume file: "DIR/recv-NAME.resume". */
+int recv_resume_path(const char *dir, const char *name, char *buf, size_t len);
+
+/*
+ * The "replication" object of `ferry status --json` for volume @name,
+ * or NULL when it has no base file (never replicated).
+ */
+struct json_object *repl_status_json(const struct ferry_ctx *ctx,
+				     const char *name);
 
 int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_receive(struct ferry_ctx *ctx, int argc, char **argv);

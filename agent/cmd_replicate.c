@@ -5,8 +5,10 @@
  * snapshot (tag ferry.point) -> full copy, or the extents changed since
  * the base's epoch -> STREAM_END -> wait for ARRIVED and ACK -> save the
  * new base (epoch, CBT identity; tmp+fsync+rename) -> delete the
- * snapshot. Anything failing before the ack deletes the new snapshot and
- * leaves the base as it was, so the next run sends the delta again.
+ * snapshot. The point in flight is recorded in the base file as soon as
+ * its snapshot exists; a round that fails or is killed before the ack
+ * keeps that snapshot, and the next run sends the same point again,
+ * from the offset the receiver reports durable (RESUME).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd_common.h"
@@ -23,7 +26,10 @@
 #include "json_out.h"
 #include "kapi.h"
 #include "repl_kapi.h"
+#include "point.h"
 #include "repl_state.h"
+#include "repl_tags.h"
+#include "resume.h"
 #include "snap.h"
 #include "xfer.h"
 
@@ -35,8 +41,13 @@ struct point_result {
 	uint32_t replica_snap_id;
 	bool full;
 	const char *why; /* of a full copy: first, requested, cbt-reset... */
-	uint64_t bytes_sent;
+	uint64_t bytes_sent; /* all connections of the round */
 	uint64_t bytes_changed;
+	uint64_t resumed_from; /* highest RESUME offset received */
+	bool resumed_point; /* the point was in flight from an earlier run */
+	unsigned int connections;
+	struct tags_result tags;
+	bool tags_failed;
 	double seconds;
 };
 
@@ -77,9 +88,13 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 		     struct ferr *e)
 {
 	static uint8_t buf[WIRE_BEGIN_MAX];
-	struct xfer_opts o = { .verbose = a->verbose, .progress = a->progress };
+	struct xfer_opts o = { .verbose = a->verbose,
+			       .progress = a->progress,
+			       .bwlimit = a->bwlimit };
+	struct extent *left = NULL;
 	struct xfer_stats st;
 	struct wire_hdr h;
+	uint64_t skip = 0;
 	struct conn c;
 	size_t len;
 	int fd, err;
@@ -87,6 +102,7 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	err = conn_connect(&c, a->to, e);
 	if (err)
 		return err;
+	res->connections++;
 	c.deadline_ms = deadline;
 	err = conn_hello(&c, e);
 	if (err)
@@ -99,13 +115,40 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	err = conn_send(&c, WIRE_STREAM_BEGIN, 0, 0, buf, (uint32_t)len, e);
 	if (err)
 		goto out;
+	if (c.features & WIRE_FEAT_RESUME) {
+		err = conn_recv(&c, &h, buf, sizeof(buf), e);
+		if (!err && h.type != WIRE_RESUME)
+			err = ferr_set(e, -EPROTO,
+				       "expected RESUME, %s sent %s", a->to,
+				       wire_type_name(h.type));
+		if (!err && h.arg0 > b->volume_size)
+			err = ferr_set(e, -EPROTO,
+				       "RESUME at %llu is beyond the volume",
+				       (unsigned long long)h.arg0);
+		if (err)
+			goto out;
+		skip = h.arg0;
+	}
+	left = calloc(n ? n : 1, sizeof(*left));
+	if (!left) {
+		err = ferr_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(left, x, n * sizeof(*x));
+	n = extents_skip_below(left, n, skip);
+	if (skip > res->resumed_from)
+		res->resumed_from = skip;
+	if (skip && a->verbose)
+		fprintf(stderr,
+			"ferry: %s has point %s durable below %llu; resuming there\n",
+			a->to, b->target_point, (unsigned long long)skip);
 	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0) {
 		err = ferr_set(e, -errno, "%s: %s", dev, strerror(errno));
 		conn_send_error(&c, "the sender cannot read its snapshot");
 		goto out;
 	}
-	err = xfer_send(&c, fd, x, n, &o, &st, e);
+	err = xfer_send(&c, fd, left, n, &o, &st, e);
 	close(fd);
 	if (err)
 		goto out;
@@ -128,11 +171,22 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	if (err)
 		goto out;
 	res->replica_snap_id = (uint32_t)h.arg0;
-	res->bytes_sent = c.bytes_sent;
+	if (c.features & WIRE_FEAT_TAGS) {
+		struct ferr why = { { 0 } };
+
+		/* The point is home; tags failing do not undo that. */
+		if (repl_tags_send(a->ctx, a->name, &c, &res->tags, &why)) {
+			ferry_warn("replicate", "%s: tags: %s", a->name,
+				   why.msg);
+			res->tags_failed = true;
+		}
+	}
 out:
 	if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
 		err = conn_peer_error(&c, err, e);
+	res->bytes_sent += c.bytes_sent;
 	conn_close(&c);
+	free(left);
 	return err;
 }
 
@@ -187,6 +241,33 @@ full:
 	return err;
 }
 
+/*
+ * The snapshot of the point recorded in flight, if it is still there,
+ * live and tagged with that point: 1 found, 0 not.
+ */
+static int inflight_snapshot(struct kapi *k, const struct replicate_args *a,
+			     const struct repl_state *base,
+			     struct ferry_snap_info *snap)
+{
+	struct ferr why = { { 0 } };
+	const char *p;
+
+	if (!base->inflight_point[0] || !base->inflight_snap_id)
+		return 0;
+	if (!rk_get_snapshot(k, a->name, base->inflight_snap_id, snap, &why)) {
+		p = snap_tag(snap, FERRY_POINT_TAG);
+		if (p && !strcmp(p, base->inflight_point) &&
+		    snap->state == FERRY_STATE_LIVE)
+			return 1;
+	}
+	ferry_warn("replicate",
+		   "%s: snapshot %" PRIu32
+		   " of point %s in flight is gone%s%s; taking a new point",
+		   a->name, base->inflight_snap_id, base->inflight_point,
+		   why.msg[0] ? ": " : "", why.msg);
+	return 0;
+}
+
 static int replicate_point(const struct ferry_ctx *ctx,
 			   const struct replicate_args *a,
 			   struct point_result *res, struct ferr *e)
@@ -208,22 +289,54 @@ static int replicate_point(const struct ferry_ctx *ctx,
 	if (repl_base_path(ctx->state_dir, a->name, path, sizeof(path)))
 		return ferr_set(e, -ENAMETOOLONG, "state path too long");
 	err = repl_state_load(path, &base, e);
-	if (err && err != -ENOENT)
+	if (err == -ENOENT)
+		memset(&base, 0, sizeof(base));
+	else if (err)
 		return err;
-	have_base = !err;
+	have_base = base.point[0] != '\0';
 	err = kapi_open(&k, e);
 	if (err)
 		return err;
 	/* The CBT identity before the snapshot: a reset after it is seen next time. */
 	err = rk_get_volume(k, a->name, &v, e);
-	if (!err)
+	if (err)
+		goto out;
+	if (inflight_snapshot(k, a, &base, &snap)) {
+		/* Not acknowledged yet: the same point again, resumed. */
+		res->resumed_point = true;
+		snprintf(res->point, sizeof(res->point), "%s",
+			 base.inflight_point);
+		if (base.failed) {
+			/* Being sent again: status says "sending". */
+			base.failed = false;
+			repl_state_save(path, &base, &ignored);
+		}
+		if (a->verbose)
+			fprintf(stderr,
+				"ferry: replicate: %s: point %s (snapshot %" PRIu32
+				") was not acknowledged; sending it again\n",
+				a->name, res->point, snap.id);
+	} else {
 		err = new_point_id(res->point, sizeof(res->point), e);
-	if (err)
-		goto out;
-	snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG, res->point);
-	err = rk_snapshot(k, a->name, tags, 1, &snap, e);
-	if (err)
-		goto out;
+		if (err)
+			goto out;
+		snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG,
+			 res->point);
+		err = rk_snapshot(k, a->name, tags, 1, &snap, e);
+		if (err)
+			goto out;
+		/* Recorded before a byte leaves: a killed run resumes it. */
+		snprintf(base.inflight_point, sizeof(base.inflight_point), "%s",
+			 res->point);
+		base.inflight_snap_id = snap.id;
+		base.failed = false;
+		point_sync(ctx, k, a->name); /* the catalog knows the point */
+		err = repl_state_save(path, &base, e);
+		if (err) {
+			rk_delete(k, a->name, snap.id, &ignored);
+			goto out;
+		}
+	}
 	snapped = true;
 	res->source_snap_id = snap.id;
 	snap_device_path(&snap, dev, sizeof(dev));
@@ -280,6 +393,9 @@ static int replicate_point(const struct ferry_ctx *ctx,
 	nb.source_snap_id = snap.id;
 	nb.replica_snap_id = res->replica_snap_id;
 	snprintf(nb.peer, sizeof(nb.peer), "%s", a->to);
+	nb.created = snap.created_ns / 1000000000ULL;
+	nb.acked_at = (uint64_t)time(NULL);
+	nb.bytes_sent = res->bytes_sent;
 	err = repl_state_save(path, &nb, e);
 	if (err)
 		goto out;
@@ -290,14 +406,83 @@ static int replicate_point(const struct ferry_ctx *ctx,
 		usleep(100000);
 	}
 	snapped = false;
+	point_sync(ctx, k, a->name); /* the point stays listed, deleted */
 	res->seconds = (double)(mono_ms() - start) / 1000.0;
 out:
-	if (err && snapped)
-		rk_delete(k, a->name, snap.id, &ignored);
+	if (err && snapped) {
+		/* Kept for the next run; the base file says it failed. */
+		base.failed = true;
+		repl_state_save(path, &base, &ignored);
+	}
 	kapi_close(k);
 	changed_free(&m);
 	free(b);
 	return err;
+}
+
+/* --tags-only: one session that only exchanges tags. */
+static int tags_round(const struct replicate_args *a, struct point_result *res,
+		      struct ferr *e)
+{
+	long long deadline = mono_ms() + a->timeout_ms;
+	struct conn c;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	for (;;) {
+		err = conn_connect(&c, a->to, e);
+		if (!err) {
+			res->connections++;
+			c.deadline_ms = deadline;
+			err = conn_hello(&c, e);
+			if (!err && !(c.features & WIRE_FEAT_TAGS))
+				err = ferr_set(e, -EPROTONOSUPPORT,
+					       "%s does not take tag updates",
+					       a->to);
+			if (!err)
+				err = repl_tags_send(a->ctx, a->name, &c,
+						     &res->tags, e);
+			if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
+				err = conn_peer_error(&c, err, e);
+			conn_close(&c);
+		}
+		if (!err || !retryable(err) || mono_ms() + RETRY_MS >= deadline)
+			break;
+		if (a->verbose)
+			fprintf(stderr, "ferry: %s; retrying\n", e->msg);
+		usleep(RETRY_MS * 1000);
+	}
+	return err;
+}
+
+static int print_tags(const struct ferry_ctx *ctx,
+		      const struct replicate_args *a,
+		      const struct point_result *r)
+{
+	struct json_object *o;
+
+	if (ctx->json) {
+		o = json_object_new_object();
+		if (!o)
+			return -ENOMEM;
+		json_object_object_add(o, "tags_sent",
+				       json_object_new_int((int)r->tags.sent));
+		json_object_object_add(
+			o, "tags_unknown",
+			json_object_new_int((int)r->tags.unknown));
+		json_object_object_add(
+			o, "tags_reported",
+			json_object_new_int((int)r->tags.reported));
+		json_object_object_add(
+			o, "queued_tag_updates",
+			json_object_new_int64((int64_t)r->tags.queued));
+		json_object_object_add(o, "to", json_object_new_string(a->to));
+		return json_print(stdout, o);
+	}
+	printf("%s tags: %u updates sent, %u for unknown points, %u reported back, %zu queued, at %s\n",
+	       a->name, r->tags.sent, r->tags.unknown, r->tags.reported,
+	       r->tags.queued, a->to);
+	return fflush(stdout) ? -EIO : 0;
 }
 
 static int print_result(const struct ferry_ctx *ctx,
@@ -334,6 +519,23 @@ static int print_result(const struct ferry_ctx *ctx,
 		json_object_object_add(o, "seconds",
 				       json_object_new_double(r->seconds));
 		json_object_object_add(o, "to", json_object_new_string(a->to));
+		json_object_object_add(
+			o, "resumed_from",
+			json_object_new_int64((int64_t)r->resumed_from));
+		json_object_object_add(
+			o, "resumed_point",
+			json_object_new_boolean(r->resumed_point));
+		json_object_object_add(
+			o, "connections",
+			json_object_new_int((int32_t)r->connections));
+		json_object_object_add(o, "tags_sent",
+				       json_object_new_int((int)r->tags.sent));
+		json_object_object_add(
+			o, "tags_reported",
+			json_object_new_int((int)r->tags.reported));
+		json_object_object_add(
+			o, "queued_tag_updates",
+			json_object_new_int64((int64_t)r->tags.queued));
 		return json_print(stdout, o);
 	}
 	printf("%s point %s mode %s%s%s%s sent %" PRIu64
@@ -343,6 +545,9 @@ static int print_result(const struct ferry_ctx *ctx,
 	       r->why ? " (" : "", r->why ? r->why : "", r->why ? ")" : "",
 	       r->bytes_sent, r->bytes_changed, r->seconds, r->replica_snap_id,
 	       a->to);
+	if (r->resumed_from)
+		printf("%s point %s resumed at offset %" PRIu64 "\n", a->name,
+		       r->point, r->resumed_from);
 	return fflush(stdout) ? -EIO : 0;
 }
 
@@ -360,11 +565,18 @@ int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv)
 		a.progress = true;
 	if (ctx_prepare(ctx, true, &e))
 		return cmd_fail(ctx, &e);
+	a.ctx = ctx;
 	for (;;) {
 		e.msg[0] = '\0';
-		err = replicate_point(ctx, &a, &r, &e);
-		if (!err)
-			err = print_result(ctx, &a, &r);
+		if (a.tags_only) {
+			err = tags_round(&a, &r, &e);
+			if (!err)
+				err = print_tags(ctx, &a, &r);
+		} else {
+			err = replicate_point(ctx, &a, &r, &e);
+			if (!err)
+				err = print_result(ctx, &a, &r);
+		}
 		if (a.once)
 			return err ? cmd_fail(ctx, &e) : EXIT_OK;
 		if (err)

@@ -24,6 +24,7 @@
 #include "hook.h"
 #include "label.h"
 #include "point.h"
+#include "repl_tags.h"
 #include "snap_kapi.h"
 
 /* How long snapshot and clone wait for devtmpfs to make the node. */
@@ -765,6 +766,28 @@ static int tag_print(const struct ferry_ctx *ctx,
 	return 0;
 }
 
+static int tag_catalog_point(const struct ferry_ctx *ctx,
+			     const struct tag_args *a, struct ferr *e)
+{
+	struct ferry_snap_info *s = calloc(1, sizeof(*s));
+	struct ferr why = { { 0 } };
+	int err;
+
+	if (!s)
+		return ferr_set(e, -ENOMEM, "out of memory");
+	err = repl_tag_catalog(ctx, a->name, a->point, a->kv, a->n, s, &why);
+	if (err == -ENOENT)
+		err = ferr_set(e, err, "%s: no point %s", a->name, a->point);
+	else if (err)
+		err = ferr_set(e, err, "%s", why.msg);
+	if (!err && a->n)
+		err = repl_tag_enqueue(ctx, a->name, a->point, a->kv, a->n, e);
+	if (!err)
+		err = print_status(tag_print(ctx, s), e);
+	free(s);
+	return err;
+}
+
 static int tag_run(const struct ferry_ctx *ctx, const struct tag_args *a,
 		   struct ferr *e)
 {
@@ -779,6 +802,11 @@ static int tag_run(const struct ferry_ctx *ctx, const struct tag_args *a,
 	if (err)
 		return err;
 	err = snap_resolve(k, a->name, a->point, &id, e);
+	if (err == -ENOENT && a->point) {
+		/* Its snapshot is gone (replicated): the catalog has it. */
+		kapi_close(k);
+		return tag_catalog_point(ctx, a, e);
+	}
 	if (!err && a->n) {
 		msg = snap_request(k, FERRY_CMD_SET_TAGS, 0, a->name, id, e);
 		if (msg && put_tags(msg, FERRY_ATTR_TAGS, a->kv, a->n)) {
@@ -795,6 +823,12 @@ static int tag_run(const struct ferry_ctx *ctx, const struct tag_args *a,
 	kapi_close(k);
 	if (!err && !list.n)
 		err = ferr_set(e, -EPROTO, "the kernel sent no snapshot");
+	/* A replicated volume's update travels to the second site too. */
+	if (!err && a->n)
+		err = repl_tag_enqueue(ctx, a->name,
+				       snap_tag(&list.s[list.n - 1],
+						FERRY_POINT_TAG),
+				       a->kv, a->n, e);
 	if (!err)
 		err = print_status(tag_print(ctx, &list.s[list.n - 1]), e);
 	snap_list_free(&list);

@@ -3,6 +3,7 @@
  * ferry agent: attach, detach, status.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "blockdev.h"
 #include "cli.h"
 #include "cmd_common.h"
+#include "cmd_repl.h"
 #include "cmd_volume.h"
 #include "commands.h"
 #include "json_out.h"
@@ -341,8 +343,21 @@ static int status_print(const struct ferry_ctx *ctx,
 	char line[1024];
 	size_t i;
 
-	if (ctx->json)
-		return json_print(stdout, volumes_to_json(list->v, list->n));
+	if (ctx->json) {
+		struct json_object *a = volumes_to_json(list->v, list->n);
+
+		/* Replicated volumes: where they go and how far behind. */
+		for (i = 0; a && i < list->n; i++) {
+			struct json_object *r =
+				repl_status_json(ctx, list->v[i].name);
+
+			if (r)
+				json_object_object_add(
+					json_object_array_get_idx(a, i),
+					"replication", r);
+		}
+		return json_print(stdout, a);
+	}
 	if (!list->n)
 		printf("no volumes attached\n");
 	for (i = 0; i < list->n; i++) {

@@ -11,16 +11,22 @@
 #include "cmd_repl.h"
 #include "cmd_snap.h"
 #include "conn.h"
+#include "resume.h"
 
 const char replicate_usage[] =
 	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
+	"                       [--bwlimit RATE]\n"
+	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
 	"  since the last acknowledged point), wait for arrival and the second\n"
 	"  site's acknowledgement, then delete the primary snapshot.\n"
 	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
 	"  --full             send the whole volume even if a base exists\n"
+	"  --bwlimit RATE     at most RATE bytes per second (K, M, G suffixes)\n"
+	"  --tags-only        only send the queued tag updates and fetch the\n"
+	"                     second site's (no new point)\n"
 	"  --progress         progress line on stderr (default on a TTY)\n";
 
 const char receive_usage[] =
@@ -40,6 +46,8 @@ enum {
 	OPT_FULL,
 	OPT_PROGRESS,
 	OPT_VERBOSE,
+	OPT_BWLIMIT,
+	OPT_TAGS_ONLY,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -72,6 +80,8 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "full", no_argument, NULL, OPT_FULL },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
+		{ "tags-only", no_argument, NULL, OPT_TAGS_ONLY },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -88,6 +98,19 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		if (cli_common_opt(ctx, c, optarg))
 			continue;
 		switch (c) {
+		case OPT_BWLIMIT: {
+			struct ferr why;
+
+			err = parse_rate(optarg, &a->bwlimit, &why);
+			if (err)
+				err = ferr_set(e, err, "--bwlimit: %s",
+					       why.msg);
+			break;
+		}
+		case OPT_TAGS_ONLY:
+			a->tags_only = true;
+			err = 0;
+			break;
 		case OPT_TO:
 			a->to = optarg;
 			err = check_addr(optarg, e);
@@ -129,6 +152,8 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->once && a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once and --every exclude each other");
+	if (a->tags_only && !a->every_ms)
+		a->once = true;
 	if (!a->once && !a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once or --every SECONDS is required");
@@ -199,6 +224,13 @@ int repl_base_path(const char *dir, const char *name, char *buf, size_t len)
 int recv_state_path(const char *dir, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/recv-%s.state", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int recv_resume_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/recv-%s.resume", dir, name);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

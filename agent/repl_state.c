@@ -19,23 +19,35 @@
 int repl_state_format(const struct repl_state *s, char *buf, size_t len)
 {
 	char uuid[40];
-	int n;
+	int n, m = 0;
 
 	format_uuid(s->cbt_uuid, uuid, sizeof(uuid));
-	n = snprintf(buf, len,
-		     "version=1\n"
-		     "point=%s\n"
-		     "epoch=%" PRIu64 "\n"
-		     "cbt_uuid=%s\n"
-		     "cbt_gen=%" PRIu64 "\n"
-		     "source_snap=%" PRIu32 "\n"
-		     "replica_snap=%" PRIu32 "\n"
-		     "peer=%s\n",
-		     s->point, s->epoch, uuid, s->cbt_gen, s->source_snap_id,
-		     s->replica_snap_id, s->peer);
-	if (n < 0 || (size_t)n >= len)
+	n = snprintf(buf, len, "version=1\n");
+	if (s->point[0] && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "point=%s\n"
+			      "epoch=%" PRIu64 "\n"
+			      "cbt_uuid=%s\n"
+			      "cbt_gen=%" PRIu64 "\n"
+			      "source_snap=%" PRIu32 "\n"
+			      "replica_snap=%" PRIu32 "\n",
+			      s->point, s->epoch, uuid, s->cbt_gen,
+			      s->source_snap_id, s->replica_snap_id);
+	if (n >= 0 && (size_t)n < len)
+		m = snprintf(buf + n, len - (size_t)n,
+			     "peer=%s\n"
+			     "inflight_point=%s\n"
+			     "inflight_snap=%" PRIu32 "\n"
+			     "failed=%d\n"
+			     "created=%" PRIu64 "\n"
+			     "acked_at=%" PRIu64 "\n"
+			     "bytes_sent=%" PRIu64 "\n",
+			     s->peer, s->inflight_point, s->inflight_snap_id,
+			     s->failed ? 1 : 0, s->created, s->acked_at,
+			     s->bytes_sent);
+	if (n < 0 || m < 0 || (size_t)n + (size_t)m >= len)
 		return -ENOSPC;
-	return n;
+	return n + m;
 }
 
 static int hexval(char c)
@@ -116,6 +128,30 @@ static int set_field(struct repl_state *s, const char *k, const char *v,
 			s->replica_snap_id = (uint32_t)n;
 		return 0;
 	}
+	if (!strcmp(k, "inflight_point")) {
+		if (strlen(v) > WIRE_POINT_MAX)
+			return -EINVAL;
+		strcpy(s->inflight_point, v);
+		return 0;
+	}
+	if (!strcmp(k, "inflight_snap")) {
+		if (parse_num(v, UINT32_MAX, &n))
+			return -EINVAL;
+		s->inflight_snap_id = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(k, "failed")) {
+		if (parse_num(v, 1, &n))
+			return -EINVAL;
+		s->failed = n;
+		return 0;
+	}
+	if (!strcmp(k, "created"))
+		return parse_num(v, UINT64_MAX, &s->created);
+	if (!strcmp(k, "acked_at"))
+		return parse_num(v, UINT64_MAX, &s->acked_at);
+	if (!strcmp(k, "bytes_sent"))
+		return parse_num(v, UINT64_MAX, &s->bytes_sent);
 	if (!strcmp(k, "peer")) {
 		if (strlen(v) >= sizeof(s->peer))
 			return -EINVAL;
@@ -155,6 +191,8 @@ int repl_state_parse(const char *text, struct repl_state *s, struct ferr *e)
 			return ferr_set(e, -EINVAL, "line %d: bad value of %s",
 					lineno, line);
 	}
+	if (!seen && s->inflight_point[0])
+		return 0; /* only a point in flight, no base yet */
 	if (seen != 15)
 		return ferr_set(e, -EINVAL,
 				"point, epoch, cbt_uuid or cbt_gen is missing");
@@ -191,21 +229,19 @@ int repl_state_load(const char *path, struct repl_state *s, struct ferr *e)
 	return 0;
 }
 
-int repl_state_save(const char *path, const struct repl_state *s,
-		    struct ferr *e)
+int state_file_write(const char *path, const char *buf, size_t n,
+		     struct ferr *e)
 {
-	char buf[STATE_FILE_MAX], tmp[4096 + 8], dir[4096];
-	int fd, n, err = 0;
+	char tmp[4096 + 8], dir[4096];
+	int fd, err = 0;
 
-	n = repl_state_format(s, buf, sizeof(buf));
-	if (n < 0)
-		return ferr_set(e, n, "state too large");
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return ferr_set(e, -ENAMETOOLONG, "%s: path too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return ferr_set(e, -errno, "%s: %s", tmp, strerror(errno));
-	if (write(fd, buf, (size_t)n) != n || fsync(fd))
+	errno = 0;
+	if (write(fd, buf, n) != (ssize_t)n || fsync(fd))
 		err = errno ? -errno : -EIO;
 	if (close(fd) && !err)
 		err = -errno;
@@ -223,6 +259,18 @@ int repl_state_save(const char *path, const struct repl_state *s,
 		close(fd);
 	}
 	return 0;
+}
+
+int repl_state_save(const char *path, const struct repl_state *s,
+		    struct ferr *e)
+{
+	char buf[STATE_FILE_MAX];
+	int n;
+
+	n = repl_state_format(s, buf, sizeof(buf));
+	if (n < 0)
+		return ferr_set(e, n, "state too large");
+	return state_file_write(path, buf, (size_t)n, e);
 }
 
 int new_point_id(char *buf, size_t len, struct ferr *e)

@@ -165,6 +165,10 @@ const char *wire_type_name(uint16_t type)
 		[WIRE_ARRIVED] = "ARRIVED",
 		[WIRE_ACK] = "ACK",
 		[WIRE_ERROR] = "ERROR",
+		[WIRE_RESUME] = "RESUME",
+		[WIRE_TAG] = "TAG",
+		[WIRE_TAG_ACK] = "TAG_ACK",
+		[WIRE_TAGS_DONE] = "TAGS_DONE",
 	};
 
 	if (type && type < __WIRE_TYPE_MAX)
@@ -254,6 +258,21 @@ int wire_hdr_decode(const uint8_t in[WIRE_HDR_LEN],
 	case WIRE_DATA:
 	case WIRE_ZERO:
 		return check_extent(h, lim, e);
+	case WIRE_RESUME:
+		if (h->payload_len || h->arg1 || h->arg0 % WIRE_ALIGN)
+			return ferr_set(
+				e, -EPROTO,
+				"RESUME frame at offset %llu is invalid",
+				(unsigned long long)h->arg0);
+		break;
+	case WIRE_TAG:
+	case WIRE_TAG_ACK:
+		if (h->payload_len > WIRE_TAGS_MAX)
+			return ferr_set(e, -EMSGSIZE,
+					"%s payload of %u bytes exceeds %u",
+					wire_type_name(h->type), h->payload_len,
+					(unsigned int)WIRE_TAGS_MAX);
+		break;
 	case WIRE_ERROR:
 	case WIRE_ACK:
 		if (h->payload_len > WIRE_REASON_MAX)
@@ -389,29 +408,33 @@ static bool printable(const char *s, size_t n)
 	return true;
 }
 
-static int get_str(const uint8_t *p, size_t len, size_t *pos, size_t max,
-		   char *out, const char *what, struct ferr *e)
+static int get_str_in(const char *frame, const uint8_t *p, size_t len,
+		      size_t *pos, size_t max, char *out, const char *what,
+		      struct ferr *e)
 {
 	size_t n;
 
 	if (len - *pos < 2)
-		return ferr_set(e, -EPROTO, "STREAM_BEGIN truncated at %s",
-				what);
+		return ferr_set(e, -EPROTO, "%s truncated at %s", frame, what);
 	n = get16(p + *pos);
 	if (n > max)
-		return ferr_set(e, -EMSGSIZE,
-				"STREAM_BEGIN %s of %zu bytes exceeds %zu",
-				what, n, max);
+		return ferr_set(e, -EMSGSIZE, "%s %s of %zu bytes exceeds %zu",
+				frame, what, n, max);
 	if (len - *pos - 2 < n)
-		return ferr_set(e, -EPROTO, "STREAM_BEGIN truncated at %s",
-				what);
+		return ferr_set(e, -EPROTO, "%s truncated at %s", frame, what);
 	memcpy(out, p + *pos + 2, n);
 	out[n] = '\0';
 	if (!printable(out, n))
-		return ferr_set(e, -EPROTO,
-				"STREAM_BEGIN %s is not printable ASCII", what);
+		return ferr_set(e, -EPROTO, "%s %s is not printable ASCII",
+				frame, what);
 	*pos += 2 + n;
 	return 0;
+}
+
+static int get_str(const uint8_t *p, size_t len, size_t *pos, size_t max,
+		   char *out, const char *what, struct ferr *e)
+{
+	return get_str_in("STREAM_BEGIN", p, len, pos, max, out, what, e);
 }
 
 int wire_begin_decode(const uint8_t *p, size_t len, struct wire_begin *b,
@@ -484,6 +507,60 @@ int wire_begin_decode(const uint8_t *p, size_t len, struct wire_begin *b,
 		return ferr_set(e, -EPROTO,
 				"STREAM_BEGIN has %zu trailing bytes",
 				len - pos);
+	return 0;
+}
+
+/* ---- TAG, TAG_ACK ---- */
+
+size_t wire_tags_encode(const struct wire_tags *t, uint8_t *out, size_t cap)
+{
+	size_t pos, i;
+
+	if (t->ntags > FERRY_TAGS_MAX || !t->point[0])
+		return 0;
+	pos = put_str(out, 0, cap, t->point, WIRE_POINT_MAX);
+	if (!pos || pos + 2 > cap)
+		return 0;
+	put16(out + pos, (uint16_t)t->ntags);
+	pos += 2;
+	for (i = 0; pos && i < t->ntags; i++)
+		pos = put_str(out, pos, cap, t->tags[i], WIRE_TAG_MAX);
+	return pos;
+}
+
+int wire_tags_decode(const uint8_t *p, size_t len, struct wire_tags *t,
+		     struct ferr *e)
+{
+	size_t pos = 0, i, n;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = get_str_in("TAG", p, len, &pos, WIRE_POINT_MAX, t->point, "point",
+			 e);
+	if (err)
+		return err;
+	if (!t->point[0])
+		return ferr_set(e, -EPROTO, "TAG without a point");
+	if (len - pos < 2)
+		return ferr_set(e, -EPROTO, "TAG truncated at the tag count");
+	n = get16(p + pos);
+	pos += 2;
+	if (n > FERRY_TAGS_MAX)
+		return ferr_set(e, -EMSGSIZE, "TAG with %zu tags (at most %d)",
+				n, FERRY_TAGS_MAX);
+	for (i = 0; i < n; i++) {
+		err = get_str_in("TAG", p, len, &pos, WIRE_TAG_MAX, t->tags[i],
+				 "tag", e);
+		if (err)
+			return err;
+		if (!strchr(t->tags[i], '=') || t->tags[i][0] == '=')
+			return ferr_set(e, -EPROTO, "TAG tag '%s' has no key",
+					t->tags[i]);
+	}
+	if (pos != len)
+		return ferr_set(e, -EPROTO, "TAG has %zu trailing bytes",
+				len - pos);
+	t->ntags = n;
 	return 0;
 }
 

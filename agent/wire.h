@@ -38,6 +38,10 @@ enum wire_type {
 	WIRE_ARRIVED = 6,
 	WIRE_ACK = 7, /* SNAPSHOT_TAKEN: the replica's snapshot id */
 	WIRE_ERROR = 8,
+	WIRE_RESUME = 9, /* receiver: arg0 = durable offset of the stream */
+	WIRE_TAG = 10, /* a point's tag update, or its full tag set */
+	WIRE_TAG_ACK = 11, /* receiver: TAG arg0 applied; its full tag set */
+	WIRE_TAGS_DONE = 12, /* end of one side's TAG frames */
 	__WIRE_TYPE_MAX,
 };
 
@@ -48,7 +52,10 @@ enum wire_type {
 /* Features (HELLO); the session uses the AND of both sides. */
 #define WIRE_FEAT_CRC32C 0x1ULL /* payload crc32c checked (mandatory) */
 #define WIRE_FEAT_ZERO 0x2ULL /* ZERO frames */
-#define WIRE_FEATURES (WIRE_FEAT_CRC32C | WIRE_FEAT_ZERO)
+#define WIRE_FEAT_RESUME 0x4ULL /* RESUME answers STREAM_BEGIN */
+#define WIRE_FEAT_TAGS 0x8ULL /* TAG and TAG_ACK frames */
+#define WIRE_FEATURES \
+	(WIRE_FEAT_CRC32C | WIRE_FEAT_ZERO | WIRE_FEAT_RESUME | WIRE_FEAT_TAGS)
 #define WIRE_FEATURES_REQUIRED WIRE_FEAT_CRC32C
 
 struct wire_hdr {
@@ -143,6 +150,25 @@ struct wire_begin {
 size_t wire_begin_encode(const struct wire_begin *b, uint8_t *out, size_t cap);
 int wire_begin_decode(const uint8_t *p, size_t len, struct wire_begin *b,
 		      struct ferr *e);
+
+/*
+ * TAG and TAG_ACK: a point id and a list of "key=value" ("key=" removes
+ * the key in an update). u16 length + point, u16 count, then each tag as
+ * u16 length + bytes.
+ */
+struct wire_tags {
+	char point[WIRE_POINT_MAX + 1];
+	size_t ntags;
+	char tags[FERRY_TAGS_MAX][WIRE_TAG_MAX + 1];
+};
+
+#define WIRE_TAGS_MAX \
+	(2 + WIRE_POINT_MAX + 2 + FERRY_TAGS_MAX * (2 + WIRE_TAG_MAX))
+
+/* Returns the payload length, or 0 when @t does not fit its limits. */
+size_t wire_tags_encode(const struct wire_tags *t, uint8_t *out, size_t cap);
+int wire_tags_decode(const uint8_t *p, size_t len, struct wire_tags *t,
+		     struct ferr *e);
 
 /* ERROR's and ACK's payload: a bounded printable string. */
 size_t wire_string_encode(const char *s, size_t max, uint8_t *out);

@@ -25,6 +25,15 @@ struct xfer_opts {
 	bool progress; /* a line on stderr at most once a second */
 	unsigned int depth; /* 0: XFER_DEPTH */
 	int idle_ms; /* receiver: longest wait for a frame (0: none) */
+	uint64_t bwlimit; /* sender: bytes per second (0: no limit) */
+	/*
+	 * Receiver: frames must come in offset order from @start (the
+	 * resume offset); every RESUME_EVERY bytes the writes are drained
+	 * and flushed and @checkpoint is told the durable offset.
+	 */
+	uint64_t start;
+	int (*checkpoint)(void *arg, uint64_t offset, struct ferr *e);
+	void *arg;
 };
 
 struct xfer_stats {
@@ -32,6 +41,7 @@ struct xfer_stats {
 	uint64_t zero_bytes; /* covered by ZERO frames */
 	uint64_t frames; /* DATA + ZERO */
 	uint64_t total; /* bytes of the extents to send */
+	uint64_t end_offset; /* receiver: end of the last frame */
 };
 
 /*

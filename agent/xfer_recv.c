@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "resume.h"
 #include "ring.h"
 #include "xfer.h"
 
@@ -171,9 +172,38 @@ static int check_aligned(const struct wire_hdr *h, unsigned int lbs,
 	return 0;
 }
 
-static int stream(struct receiver *r, unsigned int lbs, int idle_ms,
-		  struct xfer_stats *st, struct ferr *e)
+/* Frames come in offset order; what lies below the last one is written. */
+static int in_order(const struct wire_hdr *h, uint64_t next, struct ferr *e)
 {
+	if (h->arg0 < next)
+		return ferr_set(
+			e, -EPROTO,
+			"%s frame at %llu comes after %llu: frames out of order",
+			wire_type_name(h->type), (unsigned long long)h->arg0,
+			(unsigned long long)next);
+	return 0;
+}
+
+/* Everything written so far made durable, then the offset recorded. */
+static int checkpoint(struct receiver *r, const struct xfer_opts *o,
+		      uint64_t offset, struct ferr *e)
+{
+	int err = drain(r, e);
+
+	if (err)
+		return err;
+	if (fdatasync(r->fd))
+		return ferr_set(e, -errno, "flushing the replica: %s",
+				strerror(errno));
+	return o->checkpoint(o->arg, offset, e);
+}
+
+static int stream(struct receiver *r, unsigned int lbs,
+		  const struct xfer_opts *o, struct xfer_stats *st,
+		  struct ferr *e)
+{
+	uint64_t next = o->start, saved = o->start;
+	int idle_ms = o->idle_ms;
 	struct wire_hdr h;
 	int err, i;
 
@@ -188,6 +218,8 @@ static int stream(struct receiver *r, unsigned int lbs, int idle_ms,
 		switch (h.type) {
 		case WIRE_DATA:
 			err = check_aligned(&h, lbs, e);
+			if (!err)
+				err = in_order(&h, next, e);
 			if (err)
 				return err;
 			i = free_slot(r, e);
@@ -206,6 +238,8 @@ static int stream(struct receiver *r, unsigned int lbs, int idle_ms,
 			break;
 		case WIRE_ZERO:
 			err = check_aligned(&h, lbs, e);
+			if (!err)
+				err = in_order(&h, next, e);
 			if (err)
 				return err;
 			i = free_zero(r, e);
@@ -249,6 +283,14 @@ static int stream(struct receiver *r, unsigned int lbs, int idle_ms,
 		if (err)
 			return ferr_set(e, err, "cannot queue a write");
 		st->frames++;
+		next = h.arg0 + h.arg1;
+		st->end_offset = next;
+		if (o->checkpoint && next - saved >= RESUME_EVERY) {
+			err = checkpoint(r, o, next, e);
+			if (err)
+				return err;
+			saved = next;
+		}
 	}
 }
 
@@ -264,7 +306,7 @@ int xfer_recv(struct conn *c, int dev_fd, unsigned int lbs,
 		lbs = WIRE_ALIGN;
 	err = setup(&r, o, e);
 	if (!err)
-		err = stream(&r, lbs, o->idle_ms, st, e);
+		err = stream(&r, lbs, o, st, e);
 	/* Never free buffers the kernel may still write from. */
 	drain(&r, &ignored);
 	ring_exit(&r.ring);

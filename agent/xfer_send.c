@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "resume.h"
 #include "ring.h"
 #include "xfer.h"
 
@@ -47,6 +49,7 @@ struct sender {
 	bool sending;
 	struct xfer_stats *st;
 	struct progress prog;
+	struct bwlimit bw;
 };
 
 static bool next_piece(struct sender *s, uint64_t *off, uint32_t *len)
@@ -113,6 +116,13 @@ static int issue_send(struct sender *s, struct ferr *e)
 	}
 	s->st->frames++;
 	sl->sent = 0;
+	if (s->bw.rate) {
+		long long wait =
+			bwlimit_take(&s->bw, sl->frame_len, mono_ms() * 1000);
+
+		if (wait > 0)
+			usleep((useconds_t)wait);
+	}
 	err = ring_send(&s->ring, s->c->fd, sl->frame, sl->frame_len,
 			SEND_TAG | i);
 	if (err)
@@ -203,6 +213,7 @@ int xfer_send(struct conn *c, int dev_fd, const struct extent *x, size_t n,
 	if (err)
 		goto out;
 	progress_start(&s.prog, o->progress, st->total);
+	bwlimit_init(&s.bw, o->bwlimit, mono_ms() * 1000);
 	for (;;) {
 		err = issue_reads(&s, e);
 		if (!err)

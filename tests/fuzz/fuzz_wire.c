@@ -15,6 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct wire_begin b;
+	static struct wire_tags t;
+	static uint8_t out[WIRE_TAGS_MAX];
 	struct wire_limits lim = { .volume_size = 64ULL << 20 };
 	char text[WIRE_REASON_MAX + 1];
 	uint8_t again[WIRE_HDR_LEN];
@@ -28,6 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The payload decoders on the raw input, too. */
 	wire_begin_decode(data, size, &b, &e);
 	wire_hello_decode(data, size, &hello, &e);
+	/* A decoded TAG payload re-encodes to the same bytes. */
+	if (!wire_tags_decode(data, size, &t, &e) &&
+	    (wire_tags_encode(&t, out, sizeof(out)) != size ||
+	     memcmp(out, data, size)))
+		abort();
 	if (size < WIRE_HDR_LEN)
 		return 0;
 	/* Compared with memcmp below: no stale padding. */
@@ -60,6 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case WIRE_ERROR:
 	case WIRE_ACK:
 		wire_string_decode(p, h.payload_len, WIRE_REASON_MAX, text, &e);
+		break;
+	case WIRE_TAG:
+	case WIRE_TAG_ACK:
+		if (!wire_tags_decode(p, h.payload_len, &t, &e) &&
+		    (t.ntags > FERRY_TAGS_MAX || !t.point[0]))
+			abort();
+		break;
+	case WIRE_RESUME:
+		if (h.arg0 % WIRE_ALIGN || h.payload_len)
+			abort();
 		break;
 	case WIRE_DATA:
 	case WIRE_ZERO:

@@ -66,11 +66,14 @@ step "replica state lost: incremental refused, --full recovers"
 rm /tmp/dr/recv-v1.state
 expect_fail "$FERRY" --state-dir /tmp/pri replicate v0 --to $PORT --once
 expect_err_match "full resync"
-[ "$("$FERRY" snapshots v0 --json | $JQ length)" = 0 ] ||
-	fail "the failed round left a primary snapshot"
+# The failed round keeps its snapshot: the point stays in flight.
+live() { "$FERRY" snapshots v0 --json | $JQ '[.[] | select(.state == "live")] | length'; }
+assert_eq "$(live)" 1 "live primary snapshots after the refused round"
 rep --full
 assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" full "mode"
 assert_eq "$($JQ -r .full_reason "$SCRATCH/r.json")" requested "full_reason"
+assert_eq "$($JQ -r .resumed_point "$SCRATCH/r.json")" true "the point in flight sent"
+assert_eq "$(live)" 0 "live primary snapshots after the ack"
 check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
 rep
 assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" incremental "mode after --full"
