@@ -90,8 +90,8 @@ while [ $i -lt 100 ]; do
 	i=$((i + 1))
 	"$FERRY" snapshot b >/dev/null || fail "snapshot under load failed"
 	"$FERRY" snapshots b --json | /usr/bin/jq '[.[] | select(.state == "live")] | last | .stall_ns' >>/tmp/stall
-	# Keep a few live snapshots, as a real schedule would.
-	[ $((i % 8)) -eq 0 ] && delete_all
+	# Keep a few live snapshots, as a replication schedule would.
+	[ $((i % 4)) -eq 0 ] && delete_all
 done
 kill "$fio_pid" 2>/dev/null
 wait "$fio_pid" 2>/dev/null
