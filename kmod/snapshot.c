@@ -406,8 +406,9 @@ int ferry_snapshot_group(struct ferry_volume **vols, unsigned int n,
 		q[i].snap = ferry_snap_alloc(vols[i], GFP_KERNEL);
 		if (!q[i].snap)
 			goto out;
-		strscpy(q[i].snap->label, label ?: "crash",
-			sizeof(q[i].snap->label));
+		if (label)
+			strscpy(q[i].snap->label, label,
+				sizeof(q[i].snap->label));
 		if (!tags)
 			continue;
 		nla_for_each_nested(tag, tags, rem) {
@@ -424,6 +425,14 @@ int ferry_snapshot_group(struct ferry_volume **vols, unsigned int n,
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
+		/*
+		 * Without a label from the agent, say what the kernel knows:
+		 * a frozen filesystem makes the point filesystem-consistent.
+		 */
+		if (!label)
+			strscpy(q[i].snap->label,
+				q[i].snap->frozen ? "filesystem" : "crash",
+				sizeof(q[i].snap->label));
 		ferry_store_note_ids(vols[i]);
 		out[i] = q[i].snap;
 		/* Without a device the snapshot still exists and is listed. */

@@ -36,7 +36,9 @@ enum ferry_cmd {
 	FERRY_CMD_GET_VOLUME,
 	/*
 	 * SNAPSHOT: VOLUMES (nested NAMEs, one consistency group: all are
-	 * quiesced in one window), [LABEL], [TAGS], [DEADLINE_MS].
+	 * quiesced in one window), [LABEL], [TAGS], [DEADLINE_MS]. Without
+	 * LABEL the kernel records "filesystem" for a volume whose
+	 * filesystem it froze, else "crash".
 	 * Replies one message per volume: NAME, SNAP (nested snapshot).
 	 */
 	FERRY_CMD_SNAPSHOT,

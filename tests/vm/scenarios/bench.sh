@@ -1,25 +1,29 @@
 #!/bin/sh
 # make bench: the benchmarks of docs/benchmarks.md, side by side in one VM.
-# fio 4 KiB random writes and 1 MiB sequential writes (direct I/O) on the raw
-# backing device, on a ferry volume with no snapshot, 1 snapshot and 8
-# snapshots, and on dm-snapshot with the same chunk size and CoW device;
-# then the quiesce stall of ferry snapshots under a writer (p50/p99).
+# 1. fio 4 KiB random writes (QD32) and 1 MiB sequential writes (direct) on
+#    the raw device, on a ferry volume with 0, 1 and 8 live snapshots taken
+#    just before, and on dm-snapshot with 1 and 8 snapshots with the same
+#    chunk size and CoW device. The I/O volume is small enough that most
+#    writes are first writes to a chunk (the cost that matters).
+# 2. The quiesce stall (bios held) over 100 snapshots under a writer.
+# 3. The application-visible pause of a point with ext4 mounted and a writer
+#    running (the freeze time ferry reports), side by side with
+#    `dmsetup suspend` + `resume` of the same filesystem and writer.
 # Prints "BENCH key value" lines; tests/bench/run.sh turns them into ratios.
 # manual: yes
 # disks: 1G 1G
-# timeout: 900
+# timeout: 1500
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
 CHUNK=${FERRY_BENCH_CHUNK:-64K}
-SIZE=256M
-RUNTIME=8
+DM=/usr/sbin/dmsetup
 
-# fio_iops DEV RW BS: prints the write IOPS.
+# fio_iops DEV RW BS IO_SIZE: prints the write IOPS.
 fio_iops() {
 	/usr/bin/fio --name=b --filename="$1" --rw="$2" --bs="$3" --direct=1 \
-		--ioengine=libaio --iodepth=16 --size=$SIZE --time_based \
-		--runtime=$RUNTIME --randseed=42 --output-format=json 2>/dev/null |
+		--ioengine=libaio --iodepth=32 --size=1G --io_size="$4" \
+		--randrepeat=0 --output-format=json 2>/dev/null |
 		/usr/bin/jq '.jobs[0].write.iops | floor'
 }
 
@@ -27,14 +31,20 @@ fio_iops() {
 bench() {
 	_name=$1 _dev=$2 _setup=${3:-true}
 	$_setup
-	echo "BENCH ${_name}_randwrite_4k $(fio_iops "$_dev" randwrite 4k)"
+	echo "BENCH ${_name}_randwrite_4k $(fio_iops "$_dev" randwrite 4k 8M)"
 	$_setup
-	echo "BENCH ${_name}_seqwrite_1m $(fio_iops "$_dev" write 1m)"
+	echo "BENCH ${_name}_seqwrite_1m $(fio_iops "$_dev" write 1m 64M)"
+}
+
+# pct FILE P: the P-th percentile of the numbers in FILE.
+pct() {
+	sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { i = int(NR * p / 100); if (i < 1) i = 1; print v[i] }'
 }
 
 load_ferry
+modprobe dm-snapshot || fail "no dm-snapshot"
 step "prefill the data device"
-dd if=/dev/urandom of=/dev/vdb bs=1M count=256 oflag=direct status=none
+dd if=/dev/urandom of=/dev/vdb bs=1M count=1024 oflag=direct iflag=fullblock status=none
 
 step "raw device"
 bench raw /dev/vdb
@@ -43,58 +53,139 @@ step "ferry, no snapshot"
 dev=$(ferry_attach b /dev/vdb /dev/vdc --chunk "$CHUNK")
 bench ferry0 "$dev"
 
+live_ids() {
+	"$FERRY" snapshots b --json | /usr/bin/jq -r '.[] | select(.state != "deleted") | .id'
+}
 delete_all() {
-	for id in $("$FERRY" snapshots b --json | /usr/bin/jq -r '.[].id'); do
+	for id in $(live_ids); do
 		"$FERRY" delete b "$id" || fail "delete $id"
 	done
 }
-one_snapshot() {
+snapshots() {
 	delete_all
-	"$FERRY" snapshot b >/dev/null || fail "snapshot failed"
-}
-eight_snapshots() {
-	delete_all
-	for _i in 1 2 3 4 5 6 7 8; do
+	_i=0
+	while [ $_i -lt "$1" ]; do
 		"$FERRY" snapshot b >/dev/null || fail "snapshot failed"
+		_i=$((_i + 1))
 	done
 }
+one_snapshot() { snapshots 1; }
+eight_snapshots() { snapshots 8; }
 step "ferry, 1 snapshot"
 bench ferry1 "$dev" one_snapshot
 step "ferry, 8 snapshots"
 bench ferry8 "$dev" eight_snapshots
 echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
 
-step "quiesce stall under a writer"
+step "quiesce stall over 100 snapshots under a 4k random writer"
 delete_all
 /usr/bin/fio --name=w --filename="$dev" --rw=randwrite --bs=4k --direct=1 \
-	--ioengine=libaio --iodepth=4 --size=$SIZE --time_based --runtime=60 \
+	--ioengine=libaio --iodepth=4 --size=1G --time_based --runtime=600 \
 	>/dev/null 2>&1 &
 fio_pid=$!
 sleep 2
-for _i in $(seq 1 20); do
+: >/tmp/stall
+i=0
+while [ $i -lt 100 ]; do
+	i=$((i + 1))
 	"$FERRY" snapshot b >/dev/null || fail "snapshot under load failed"
-	sleep 1
+	"$FERRY" snapshots b --json | /usr/bin/jq '[.[] | select(.state == "live")] | last | .stall_ns' >>/tmp/stall
+	# Keep a few live snapshots, as a real schedule would.
+	[ $((i % 8)) -eq 0 ] && delete_all
 done
 kill "$fio_pid" 2>/dev/null
 wait "$fio_pid" 2>/dev/null
-"$FERRY" snapshots b --json | /usr/bin/jq -r '[.[].stall_ns] | sort |
-	"BENCH stall_p50_us \(.[(length * 0.5 | floor)] / 1000 | floor)\nBENCH stall_p99_us \(.[(length * 0.99 | floor)] / 1000 | floor)"'
+echo "BENCH stall_p50_us $(($(pct /tmp/stall 50) / 1000))"
+echo "BENCH stall_p99_us $(($(pct /tmp/stall 99) / 1000))"
 delete_all
+
+# writer DIR: appends 4 KiB and fsyncs in a loop until /tmp/stop-writer.
+writer() {
+	rm -f /tmp/stop-writer
+	(
+		while [ ! -f /tmp/stop-writer ]; do
+			dd if=/dev/urandom of="$1/w" bs=4k count=64 conv=fsync status=none
+		done
+	) &
+	writer_pid=$!
+}
+stop_writer() {
+	touch /tmp/stop-writer
+	wait "$writer_pid"
+}
+
+step "application-visible pause: ferry point on ext4 with a writer"
+mkdir -p /mnt/b
+/usr/sbin/mkfs.ext4 -q -F "$dev" || fail "mkfs"
+mount "$dev" /mnt/b || fail "mount"
+writer /mnt/b
+sleep 1
+: >/tmp/pause
+i=0
+while [ $i -lt 30 ]; do
+	i=$((i + 1))
+	"$FERRY" snapshot b >/dev/null || fail "snapshot failed"
+	"$FERRY" snapshots b --json | /usr/bin/jq '[.[] | select(.state == "live")] | last | .freeze_ns' >>/tmp/pause
+	[ $((i % 8)) -eq 0 ] && delete_all
+done
+stop_writer
+umount /mnt/b
+delete_all
+echo "BENCH ferry_pause_p50_us $(($(pct /tmp/pause 50) / 1000))"
+echo "BENCH ferry_pause_max_us $(($(sort -n /tmp/pause | tail -n 1) / 1000))"
 ferry_detach b
 
-step "dm-snapshot, same chunk size and CoW device"
-modprobe dm-snapshot || fail "no dm-snapshot"
+step "application-visible pause: dmsetup suspend + resume with a writer"
 sectors=$(blockdev --getsz /dev/vdb)
+echo "0 $sectors linear /dev/vdb 0" | $DM create blin --noudevsync || fail "dm linear"
+$DM mknodes
+/usr/sbin/mkfs.ext4 -q -F /dev/mapper/blin || fail "mkfs"
+mount /dev/mapper/blin /mnt/b || fail "mount"
+writer /mnt/b
+sleep 1
+: >/tmp/dmpause
+i=0
+while [ $i -lt 30 ]; do
+	i=$((i + 1))
+	t0=$(date +%s%N)
+	$DM suspend --noudevsync blin && $DM resume --noudevsync blin || fail "suspend/resume"
+	echo $(($(date +%s%N) - t0)) >>/tmp/dmpause
+done
+stop_writer
+umount /mnt/b
+$DM remove --noudevsync blin
+echo "BENCH dm_pause_p50_us $(($(pct /tmp/dmpause 50) / 1000))"
+echo "BENCH dm_pause_max_us $(($(sort -n /tmp/dmpause | tail -n 1) / 1000))"
+
+step "dm-snapshot, same chunk size and CoW device, 1 and 8 snapshots"
 csec=$(($(echo "$CHUNK" | sed 's/K$//') * 2))
-dm_one() {
-	/usr/sbin/dmsetup remove_all --noudevsync >/dev/null 2>&1
-	dd if=/dev/zero of=/dev/vdc bs=1M count=4 oflag=direct status=none
-	echo "0 $sectors snapshot-origin /dev/vdb" |
-		/usr/sbin/dmsetup create borig --noudevsync || fail "dm origin"
-	echo "0 $sectors snapshot /dev/vdb /dev/vdc P $csec" |
-		/usr/sbin/dmsetup create bsnap --noudevsync || fail "dm snapshot"
-	/usr/sbin/dmsetup mknodes
+cowsz=$(blockdev --getsz /dev/vdc)
+dm_clear() {
+	$DM remove_all --noudevsync >/dev/null 2>&1
 }
+# dm_snaps N: an origin and N snapshots, each with 1/8 of the CoW device.
+dm_snaps() {
+	dm_clear
+	dd if=/dev/zero of=/dev/vdc bs=1M count=8 oflag=direct status=none
+	echo "0 $sectors snapshot-origin /dev/vdb" |
+		$DM create borig --noudevsync || fail "dm origin"
+	part=$((cowsz / 8))
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		echo "0 $part linear /dev/vdc $((_i * part))" |
+			$DM create bcow$_i --noudevsync || fail "dm cow $_i"
+		$DM mknodes
+		dd if=/dev/zero of=/dev/mapper/bcow$_i bs=1M count=1 oflag=direct status=none
+		echo "0 $sectors snapshot /dev/vdb /dev/mapper/bcow$_i P $csec" |
+			$DM create bsnap$_i --noudevsync || fail "dm snapshot $_i"
+		_i=$((_i + 1))
+	done
+	$DM mknodes
+}
+dm_one() { dm_snaps 1; }
+dm_eight() { dm_snaps 8; }
 bench dmsnap1 /dev/mapper/borig dm_one
-/usr/sbin/dmsetup remove_all --noudevsync
+bench dmsnap8 /dev/mapper/borig dm_eight
+dm_clear
+echo "BENCH chunk_size $CHUNK"
 echo "BENCH done 1"
