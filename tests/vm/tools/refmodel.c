@@ -679,15 +679,17 @@ static void *writer_main(void *arg)
 
 /*
  * The region of writer wr in dev (buf: the region's bytes) must be the
- * region's state after one write index in [lo, hi].
+ * region's state after one write index in [lo, hi]; returns the first
+ * such index.
  */
-static void check_region(const char *what, unsigned long id, struct writer *wr,
-			 const uint8_t *buf, uint64_t lo, uint64_t hi)
+static uint64_t check_region(const char *what, unsigned long id,
+			     struct writer *wr, const uint8_t *buf, uint64_t lo,
+			     uint64_t hi)
 {
 	uint32_t n = wr->nsect, s, i;
 	uint64_t *ver = calloc(n, sizeof(*ver)); /* version in the device */
 	uint64_t *cur = calloc(n, sizeof(*cur)); /* model after write w */
-	uint64_t expect[SECTOR / 8], w, bad = 0, best = lo, bestbad;
+	uint64_t expect[SECTOR / 8], w, bad = 0, best = lo, bestbad, match = lo;
 
 	if (!ver || !cur)
 		die(2, "out of memory");
@@ -733,6 +735,7 @@ static void check_region(const char *what, unsigned long id, struct writer *wr,
 			bestbad = bad;
 			best = w;
 		}
+		match = w;
 	}
 	if (bad) {
 		/* Report against the closest state. */
@@ -758,6 +761,7 @@ static void check_region(const char *what, unsigned long id, struct writer *wr,
 	}
 	free(ver);
 	free(cur);
+	return match;
 }
 
 static void check_concurrent(const char *what, unsigned long id,
@@ -765,19 +769,30 @@ static void check_concurrent(const char *what, unsigned long id,
 			     const uint64_t *hi)
 {
 	int fd = open_dev(dev, O_RDONLY);
+	char line[1024] = "";
+	size_t used = 0;
 	unsigned int k;
 
 	for (k = 0; k < opt_writers; k++) {
 		struct writer *wr = &writers[k];
 		size_t len = (size_t)wr->nsect * SECTOR;
 		uint8_t *buf = xalloc(len);
+		uint64_t w;
 
 		pread_all(fd, dev, buf, len, wr->base);
-		check_region(what, id, wr, buf, lo[k], hi[k]);
+		w = check_region(what, id, wr, buf, lo[k], hi[k]);
+		if (used < sizeof(line))
+			used += (size_t)snprintf(line + used,
+						 sizeof(line) - used,
+						 " %" PRIu64 " of [%" PRIu64
+						 ", %" PRIu64 "]",
+						 w, lo[k], hi[k]);
 		bytes_verified += len;
 		free(buf);
 	}
 	close(fd);
+	note("%s %lu: the writers' regions are their states after write%s",
+	     what, id, line);
 }
 
 static void concurrent(uint64_t *rs)
