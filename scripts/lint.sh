@@ -46,7 +46,7 @@ kbuild_warnings() {
 
 clang_format() {
 	local files
-	files=$(ls agent/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] 2>/dev/null)
+	files=$(ls agent/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/vm/tools/*.[ch] 2>/dev/null)
 	[ -z "$files" ] && return 0
 	# shellcheck disable=SC2086
 	clang-format --dry-run --Werror $files

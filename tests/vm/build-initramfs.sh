@@ -8,7 +8,8 @@
 #          where HASH covers this script and the versions of the packages
 #          the files come from; built only when missing.
 #   ferry  kmod/ferry.ko, agent/ferry + its libraries, tests/vm/lib.sh,
-#          tests/vm/scenarios/*.sh, scripts/hooks/* (at /usr/lib/ferry/hooks)
+#          tests/vm/scenarios/*.sh, scripts/hooks/* (at /usr/lib/ferry/hooks),
+#          tests/vm/tools/refmodel.c built into /usr/bin/ferry-refmodel,
 #          and the init script; rebuilt every run.
 #
 # Layout inside the guest: busybox applets in /bin and /sbin, GNU tools at
@@ -174,6 +175,11 @@ if [ -x "$agent" ]; then
 	cp "$agent" "$fstage/usr/sbin/ferry"
 	for l in $(libs_of "$agent"); do put "$fstage" "$l"; done
 fi
+# The reference-model tool (tests/vm/tools/refmodel.c): libc + pthreads.
+mkdir -p "$fstage/usr/bin"
+${CC:-cc} -O2 -Wall -Werror -pthread -o "$fstage/usr/bin/ferry-refmodel" \
+	"$top/tests/vm/tools/refmodel.c"
+for l in $(libs_of "$fstage/usr/bin/ferry-refmodel"); do put "$fstage" "$l"; done
 cp "$top/tests/vm/init" "$fstage/init"
 chmod 755 "$fstage/init"
 mkdir -p "$fstage/usr/lib/ferry/hooks"

@@ -4,7 +4,9 @@
 # while the snapshot is taken: the snapshot is `frozen`, fscks clean,
 # mounts read-only (ext4 without journal replay), holds every file
 # published before the snapshot with its exact content, none published
-# after it, and no torn file. The writer goes on after the snapshot.
+# after it, and no torn file. The writer goes on after the snapshot. A
+# file written just before `ferry snapshot` without any sync is in the
+# snapshot with its content: the freeze flushed the dirty page cache.
 #
 # xfs on Linux 6.1 does not leave a clean log when frozen (checked in the
 # lab with fsfreeze + a block copy, no ferry involved: `xfs_repair -n`
@@ -82,8 +84,19 @@ run_fs() {
 	wpid=$!
 	wait_done 5
 
-	step "$fs: snapshot while the writer runs"
+	step "$fs: a file written without any sync, then at once the snapshot"
+	# Plain shell writes (no fsync, no sync): its data is only in the page
+	# cache (delayed allocation: no blocks yet) until the freeze of the
+	# quiesce writes it back; the snapshot must hold it.
+	{
+		echo "unsynced $fs $$"
+		cat "$P.1"
+	} >"$SCRATCH/unsynced.ref"
 	before=$(done_count)
+	{
+		echo "unsynced $fs $$"
+		cat "$P.1"
+	} >/mnt/o/unsynced
 	take_snapshot v0 --label filesystem
 	after=$(done_count)
 	id=$(snap_id v0)
@@ -119,6 +132,9 @@ run_fs() {
 	ext4) ok mount -o ro "$sd" /mnt/s ;;
 	xfs) ok mount -o ro,norecovery,nouuid "$sd" /mnt/s ;;
 	esac
+	cmp -s "$SCRATCH/unsynced.ref" /mnt/s/unsynced ||
+		fail "the snapshot lacks the unsynced file's content (dirty page cache not flushed by the freeze?)"
+	echo "    the file written without sync is in the snapshot, content right"
 	ls /mnt/s/w >"$SCRATCH/ls"
 	k=$(sed -n 's/^f\.\([0-9]*\)$/\1/p' "$SCRATCH/ls" | sort -n | tail -n 1)
 	k=${k:-0}
