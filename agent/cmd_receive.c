@@ -119,13 +119,19 @@ static unsigned int logical_block_size(int fd)
 	return (unsigned int)lbs;
 }
 
-/* The tags of the replica's snapshot: the stream's, with ferry.point. */
+/*
+ * The tags of the replica's snapshot: the stream's, with ferry.point,
+ * without ferry.label, whose value (if valid) goes in *@label.
+ */
 static size_t replica_tags(const struct wire_begin *b, char **tags,
-			   char *point_tag, size_t len)
+			   char *point_tag, size_t len, const char **label)
 {
+	const size_t lk = strlen(FERRY_LABEL_TAG) + 1;
+	struct ferr why;
 	size_t i, n = 0;
 	bool has_point = false;
 
+	*label = NULL;
 	for (i = 0; i < b->ntags; i++) {
 		if (!strncmp(b->tags[i], FERRY_POINT_TAG "=",
 			     strlen(FERRY_POINT_TAG) + 1)) {
@@ -133,6 +139,12 @@ static size_t replica_tags(const struct wire_begin *b, char **tags,
 			snprintf(point_tag, len, "%s=%s", FERRY_POINT_TAG,
 				 b->target_point);
 			tags[n++] = point_tag;
+			continue;
+		}
+		if (!strncmp(b->tags[i], FERRY_LABEL_TAG "=", lk)) {
+			/* Invalid: no label, the kernel decides. */
+			if (!check_label(b->tags[i] + lk, &why))
+				*label = b->tags[i] + lk;
 			continue;
 		}
 		tags[n++] = (char *)b->tags[i];
@@ -160,6 +172,7 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	struct repl_state s;
 	struct wire_hdr h;
 	struct kapi *k = NULL;
+	const char *label;
 	long long start = mono_ms();
 	size_t ntags;
 	int fd = -1, err;
@@ -243,8 +256,8 @@ static int serve_stream(const struct ferry_ctx *ctx,
 			r->b.target_point, a->name);
 	if (r->again)
 		goto ack;
-	ntags = replica_tags(&r->b, tags, point_tag, sizeof(point_tag));
-	err = rk_snapshot(k, a->name, tags, ntags, &snap, e);
+	ntags = replica_tags(&r->b, tags, point_tag, sizeof(point_tag), &label);
+	err = rk_snapshot(k, a->name, tags, ntags, label, &snap, e);
 	if (err)
 		goto refuse;
 	r->snap_id = snap.id;

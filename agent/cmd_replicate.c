@@ -51,18 +51,28 @@ struct point_result {
 	double seconds;
 };
 
-/* The tags the stream carries: the snapshot's own, plus its source id. */
+/*
+ * The tags the stream carries: the snapshot's own, plus its source id and
+ * its consistency label (ferry.label), which the receiver gives its
+ * snapshot of the replica.
+ */
 static int stream_tags(const struct ferry_snap_info *s, struct wire_begin *b,
 		       struct ferr *e)
 {
+	bool has_label = false;
 	size_t i;
 
 	for (i = 0; i < s->ntags; i++) {
 		if (!strcmp(s->tags[i].key, "ferry.source.id"))
 			continue;
+		if (!strcmp(s->tags[i].key, FERRY_LABEL_TAG))
+			has_label = true;
 		snprintf(b->tags[b->ntags++], sizeof(b->tags[0]), "%s=%s",
 			 s->tags[i].key, s->tags[i].value);
 	}
+	if (!has_label && s->label[0] && b->ntags < FERRY_TAGS_MAX - 1)
+		snprintf(b->tags[b->ntags++], sizeof(b->tags[0]), "%s=%s",
+			 FERRY_LABEL_TAG, s->label);
 	if (b->ntags == FERRY_TAGS_MAX)
 		return ferr_set(e, -E2BIG,
 				"snapshot %" PRIu32
@@ -322,7 +332,7 @@ static int replicate_point(const struct ferry_ctx *ctx,
 			goto out;
 		snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG,
 			 res->point);
-		err = rk_snapshot(k, a->name, tags, 1, &snap, e);
+		err = rk_snapshot(k, a->name, tags, 1, NULL, &snap, e);
 		if (err)
 			goto out;
 		/* Recorded before a byte leaves: a killed run resumes it. */

@@ -341,7 +341,7 @@ static int failover_run(const struct ferry_ctx *ctx,
 	snprintf(tag, sizeof(tag), "ferry.failover=%s", res->rec.point);
 	tags[0] = tag;
 	after = calloc(1, sizeof(*after));
-	err = after ? rk_snapshot(k, a->name, tags, 1, after, e) :
+	err = after ? rk_snapshot(k, a->name, tags, 1, NULL, after, e) :
 		      ferr_set(e, -ENOMEM, "out of memory");
 	if (err)
 		goto out;

@@ -49,10 +49,25 @@ until grep -q "receiving into" "$SCRATCH/recv.err"; do
 	sleep 0.1
 done
 
+# label_of DIR VOL POINT: the label of the point's snapshot (live or
+# deleted: from the catalog in state directory DIR).
+label_of() {
+	"$FERRY" --state-dir "$1" snapshots "$2" --json |
+		$JQ -r --arg p "$3" '[.[] | select(.point == $p)][0].label'
+}
+
 step "round 1 (full), with the file system mounted"
 rep
 assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" full "mode"
 check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
+
+step "the replica snapshot carries the point's label"
+pt=$($JQ -r .point "$SCRATCH/r.json")
+assert_eq "$(label_of /tmp/pri v0 "$pt")" filesystem "primary label"
+assert_eq "$(label_of /tmp/dr v1 "$pt")" filesystem "replica label"
+rtags=$("$FERRY" snapshots v1 --json | $JQ -c --arg p "$pt" '.[] | select(.point == $p) | .tags')
+echo "replica tags: $rtags"
+case $rtags in *ferry.label*) fail "ferry.label kept as a tag" ;; esac
 
 step "more files, one changed, one removed; round 2 (incremental)"
 make_tree /mnt/p/data/more 20
