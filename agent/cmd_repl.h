@@ -23,6 +23,10 @@ struct replicate_args {
 	bool full; /* --full: resend everything */
 	uint64_t bwlimit; /* --bwlimit: bytes per second, 0 none */
 	bool tags_only; /* --tags-only: flush the tag queue, no point */
+	const char *hook; /* --hook CMD: the point taken as ferry snapshot */
+	bool hook_shell; /* --hook-shell */
+	int hook_timeout_ms; /* --hook-timeout, per hook phase */
+	bool accept_lower; /* --accept-lower-label */
 	bool progress;
 	bool verbose;
 };

@@ -11,12 +11,14 @@
 #include "cmd_repl.h"
 #include "cmd_snap.h"
 #include "conn.h"
+#include "hook.h"
 #include "resume.h"
 
 const char replicate_usage[] =
 	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
-	"                       [--bwlimit RATE]\n"
+	"                       [--bwlimit RATE] [--hook CMD [--hook-shell]\n"
+	"                       [--hook-timeout SECONDS] [--accept-lower-label]]\n"
 	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
@@ -25,6 +27,10 @@ const char replicate_usage[] =
 	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
 	"  --full             send the whole volume even if a base exists\n"
 	"  --bwlimit RATE     at most RATE bytes per second (K, M, G suffixes)\n"
+	"  --hook CMD         take the point as ferry snapshot --hook does\n"
+	"                     (CMD freeze / CMD thaw, label application);\n"
+	"                     --hook-shell, --hook-timeout, --accept-lower-label\n"
+	"                     as for ferry snapshot\n"
 	"  --tags-only        only send the queued tag updates and fetch the\n"
 	"                     second site's (no new point)\n"
 	"  --progress         progress line on stderr (default on a TTY)\n";
@@ -48,6 +54,10 @@ enum {
 	OPT_VERBOSE,
 	OPT_BWLIMIT,
 	OPT_TAGS_ONLY,
+	OPT_HOOK,
+	OPT_HOOK_SHELL,
+	OPT_HOOK_TIMEOUT,
+	OPT_ACCEPT_LOWER,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -82,13 +92,20 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 		{ "tags-only", no_argument, NULL, OPT_TAGS_ONLY },
+		{ "hook", required_argument, NULL, OPT_HOOK },
+		{ "hook-shell", no_argument, NULL, OPT_HOOK_SHELL },
+		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err;
 
+	bool hook_timeout = false;
+
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	a->hook_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
 	cli_getopt_reset();
 	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
 		if (c < 0)
@@ -98,6 +115,25 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		if (cli_common_opt(ctx, c, optarg))
 			continue;
 		switch (c) {
+		case OPT_HOOK:
+			a->hook = optarg;
+			err = *optarg ? 0 :
+					ferr_set(e, -EINVAL,
+						 "--hook: empty command");
+			break;
+		case OPT_HOOK_SHELL:
+			a->hook_shell = true;
+			err = 0;
+			break;
+		case OPT_HOOK_TIMEOUT:
+			hook_timeout = true;
+			err = timeout_opt(optarg, "--hook-timeout",
+					  &a->hook_timeout_ms, e);
+			break;
+		case OPT_ACCEPT_LOWER:
+			a->accept_lower = true;
+			err = 0;
+			break;
 		case OPT_BWLIMIT: {
 			struct ferr why;
 
@@ -152,6 +188,13 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->once && a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once and --every exclude each other");
+	if (!a->hook && (a->hook_shell || hook_timeout || a->accept_lower))
+		return ferr_set(
+			e, -EINVAL,
+			"--hook-shell, --hook-timeout and --accept-lower-label need --hook");
+	if (a->hook && a->tags_only)
+		return ferr_set(e, -EINVAL,
+				"--hook takes a point; --tags-only takes none");
 	if (a->tags_only && !a->every_ms)
 		a->once = true;
 	if (!a->once && !a->every_ms)
