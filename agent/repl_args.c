@@ -8,9 +8,11 @@
 
 #include "cli.h"
 #include "cmd_common.h"
+#include "cmd_drill.h"
 #include "cmd_repl.h"
 #include "cmd_snap.h"
 #include "conn.h"
+#include "drill.h"
 #include "hook.h"
 #include "resume.h"
 
@@ -38,10 +40,16 @@ const char replicate_usage[] =
 const char receive_usage[] =
 	"usage: ferry receive NAME --listen ADDR:PORT [--once]\n"
 	"                     [--timeout SECONDS] [--verbose] [--json]\n"
+	"                     [--drill-check CMD] [--drill-tag KEY]\n"
+	"                     [--drill-timeout SECONDS] [--drill-budget SIZE]\n"
 	"  Serve replication streams into volume NAME (the replica): write,\n"
 	"  flush, report arrival, snapshot it with the point's tags, and\n"
 	"  acknowledge. Runs until killed; --once ends after one stream.\n"
-	"  --timeout SECONDS  longest silence within a stream (default 600)\n";
+	"  --timeout SECONDS  longest silence within a stream (default 600)\n"
+	"  --drill-*          also run the drill watch on NAME (as ferry watch\n"
+	"                     --check/--drill-tag/--timeout/--budget): a tag\n"
+	"                     KEY=requested arriving from the primary starts a\n"
+	"                     fire drill; its result tags are reported back\n";
 
 enum {
 	OPT_TO = 0x400,
@@ -58,6 +66,10 @@ enum {
 	OPT_HOOK_SHELL,
 	OPT_HOOK_TIMEOUT,
 	OPT_ACCEPT_LOWER,
+	OPT_DRILL_CHECK,
+	OPT_DRILL_TAG,
+	OPT_DRILL_TIMEOUT,
+	OPT_DRILL_BUDGET,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -211,13 +223,20 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "drill-check", required_argument, NULL, OPT_DRILL_CHECK },
+		{ "drill-tag", required_argument, NULL, OPT_DRILL_TAG },
+		{ "drill-timeout", required_argument, NULL, OPT_DRILL_TIMEOUT },
+		{ "drill-budget", required_argument, NULL, OPT_DRILL_BUDGET },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ferr why;
 	int c, err;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	a->drill_tag = DRILL_TAG_DEFAULT;
+	a->drill_timeout_ms = DRILL_DEFAULT_TIMEOUT_MS;
 	cli_getopt_reset();
 	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
 		if (c < 0)
@@ -243,11 +262,37 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 			a->verbose = true;
 			err = 0;
 			break;
+		case OPT_DRILL_CHECK:
+			a->drill_check = optarg;
+			err = *optarg ?
+				      0 :
+				      ferr_set(e, -EINVAL,
+					       "--drill-check: empty command");
+			break;
+		case OPT_DRILL_TAG:
+			a->drill_tag = optarg;
+			err = drill_key_check(optarg, e);
+			break;
+		case OPT_DRILL_TIMEOUT:
+			err = timeout_opt(optarg, "--drill-timeout",
+					  &a->drill_timeout_ms, e);
+			break;
+		case OPT_DRILL_BUDGET:
+			err = 0;
+			if (parse_size(optarg, &a->drill_budget, &why) ||
+			    !a->drill_budget)
+				err = ferr_set(
+					e, -EINVAL,
+					"--drill-budget: invalid size '%s'",
+					optarg);
+			break;
 		default:
 			err = ferr_set(e, -EINVAL, "unknown option");
 		}
 		if (err)
 			return err;
+		if (c >= OPT_DRILL_CHECK && c <= OPT_DRILL_BUDGET)
+			a->drill = true;
 	}
 	err = cmd_name_operand(argc, argv, true, &a->name, e);
 	if (err)

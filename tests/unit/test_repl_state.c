@@ -252,6 +252,52 @@ static void replicate_hook_args(void **state)
 			 -EINVAL);
 }
 
+static void receive_drill_args(void **state)
+{
+	struct receive_args r;
+	struct ferr e;
+
+	(void)state;
+	assert_int_equal(
+		parse_recv(ARGV("receive", "v1", "--listen", "0.0.0.0:7000"),
+			   &r, &e),
+		0);
+	assert_false(r.drill);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-check",
+					 "/bin/true", "--drill-tag", "dr",
+					 "--drill-timeout", "60",
+					 "--drill-budget", "64M"),
+				    &r, &e),
+			 0);
+	assert_true(r.drill);
+	assert_string_equal(r.drill_check, "/bin/true");
+	assert_string_equal(r.drill_tag, "dr");
+	assert_int_equal(r.drill_timeout_ms, 60000);
+	assert_true(r.drill_budget == 64ULL << 20);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-timeout",
+					 "5"),
+				    &r, &e),
+			 0);
+	assert_true(r.drill);
+	assert_null(r.drill_check);
+	assert_string_equal(r.drill_tag, "drill");
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-check", ""),
+				    &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-tag",
+					 "ferry.x"),
+				    &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-budget", "0"),
+				    &r, &e),
+			 -EINVAL);
+}
+
 static void receive_args(void **state)
 {
 	struct receive_args r;
@@ -282,6 +328,7 @@ int main(void)
 		cmocka_unit_test(point_ids),
 		cmocka_unit_test(replicate_args),
 		cmocka_unit_test(replicate_hook_args),
+		cmocka_unit_test(receive_drill_args),
 		cmocka_unit_test(receive_args),
 	};
 
