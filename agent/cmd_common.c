@@ -3,8 +3,12 @@
  * ferry agent: what every subcommand does the same way.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_common.h"
@@ -40,4 +44,24 @@ int cmd_fail(const struct ferry_ctx *ctx, const struct ferr *e)
 {
 	ferry_error(ctx->cmd, "%s", e->msg[0] ? e->msg : "failed");
 	return EXIT_FAIL;
+}
+
+int volume_lock(const struct ferry_ctx *ctx, const char *name, struct ferr *e)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.lock", ctx->state_dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ferr_set(e, -errno, "cannot open %s: %s", path,
+				strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return ferr_set(
+			e, -EBUSY,
+			"%s: %s is locked by another command (receive, failover or failback)",
+			name, path);
+	}
+	return fd;
 }

@@ -25,4 +25,10 @@ int cmd_parse_exit(const struct ferry_ctx *ctx, int err, const struct ferr *e,
 /* Prints e->msg as the command's one error line; returns EXIT_FAIL. */
 int cmd_fail(const struct ferry_ctx *ctx, const struct ferr *e);
 
+/*
+ * flock(LOCK_EX | LOCK_NB) on STATE_DIR/NAME.lock, held by receive,
+ * failover and failback: the locked fd, or -EBUSY with @e set.
+ */
+int volume_lock(const struct ferry_ctx *ctx, const char *name, struct ferr *e);
+
 #endif /* FERRY_CMD_COMMON_H */

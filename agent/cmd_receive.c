@@ -13,6 +13,8 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <linux/fs.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "cmd_common.h"
+#include "cmd_drill.h"
 #include "cmd_repl.h"
 #include "conn.h"
 #include "json_out.h"
@@ -119,13 +122,19 @@ static unsigned int logical_block_size(int fd)
 	return (unsigned int)lbs;
 }
 
-/* The tags of the replica's snapshot: the stream's, with ferry.point. */
+/*
+ * The tags of the replica's snapshot: the stream's, with ferry.point,
+ * without ferry.label, whose value (if valid) goes in *@label.
+ */
 static size_t replica_tags(const struct wire_begin *b, char **tags,
-			   char *point_tag, size_t len)
+			   char *point_tag, size_t len, const char **label)
 {
+	const size_t lk = strlen(FERRY_LABEL_TAG) + 1;
+	struct ferr why;
 	size_t i, n = 0;
 	bool has_point = false;
 
+	*label = NULL;
 	for (i = 0; i < b->ntags; i++) {
 		if (!strncmp(b->tags[i], FERRY_POINT_TAG "=",
 			     strlen(FERRY_POINT_TAG) + 1)) {
@@ -133,6 +142,12 @@ static size_t replica_tags(const struct wire_begin *b, char **tags,
 			snprintf(point_tag, len, "%s=%s", FERRY_POINT_TAG,
 				 b->target_point);
 			tags[n++] = point_tag;
+			continue;
+		}
+		if (!strncmp(b->tags[i], FERRY_LABEL_TAG "=", lk)) {
+			/* Invalid: no label, the kernel decides. */
+			if (!check_label(b->tags[i] + lk, &why))
+				*label = b->tags[i] + lk;
 			continue;
 		}
 		tags[n++] = (char *)b->tags[i];
@@ -160,6 +175,7 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	struct repl_state s;
 	struct wire_hdr h;
 	struct kapi *k = NULL;
+	const char *label;
 	long long start = mono_ms();
 	size_t ntags;
 	int fd = -1, err;
@@ -243,8 +259,8 @@ static int serve_stream(const struct ferry_ctx *ctx,
 			r->b.target_point, a->name);
 	if (r->again)
 		goto ack;
-	ntags = replica_tags(&r->b, tags, point_tag, sizeof(point_tag));
-	err = rk_snapshot(k, a->name, tags, ntags, &snap, e);
+	ntags = replica_tags(&r->b, tags, point_tag, sizeof(point_tag), &label);
+	err = rk_snapshot(k, a->name, tags, ntags, label, &snap, e);
 	if (err)
 		goto refuse;
 	r->snap_id = snap.id;
@@ -405,16 +421,60 @@ static int receive_run(const struct ferry_ctx *ctx,
 	return err;
 }
 
+static volatile sig_atomic_t watch_stop;
+
+/* --drill-*: the drill watch on the replica, in a thread. */
+static int watch_start(const struct ferry_ctx *ctx,
+		       const struct receive_args *a, struct drill_watch *w,
+		       struct ferr *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->ctx = ctx;
+	w->opts.name = a->name;
+	w->opts.key = a->drill_tag;
+	w->opts.check = a->drill_check;
+	w->opts.timeout_ms = a->drill_timeout_ms;
+	w->opts.budget = a->drill_budget;
+	w->opts.verbose = a->verbose;
+	w->stop = &watch_stop;
+	watch_stop = 0;
+	return drill_watch_start(w, e);
+}
+
+/* Waits for a drill in progress to finish and be torn down. */
+static void watch_stop_join(const struct ferry_ctx *ctx, struct drill_watch *w)
+{
+	watch_stop = 1;
+	pthread_join(w->thread, NULL);
+	if (w->result)
+		ferry_warn(ctx->cmd, "the drill watch ended: %s", w->err.msg);
+}
+
 int cmd_receive(struct ferry_ctx *ctx, int argc, char **argv)
 {
 	struct receive_args a;
+	struct drill_watch w;
 	struct ferr e = { { 0 } };
-	int err;
+	int err, lock;
 
 	err = receive_parse(ctx, argc, argv, &a, &e);
 	if (err)
 		return cmd_parse_exit(ctx, err, &e, receive_usage);
-	if (ctx_prepare(ctx, true, &e) || receive_run(ctx, &a, &e))
+	if (ctx_prepare(ctx, true, &e))
+		return cmd_fail(ctx, &e);
+	/* failover and failback of the replica refuse while it is held. */
+	lock = volume_lock(ctx, a.name, &e);
+	if (lock < 0)
+		return cmd_fail(ctx, &e);
+	if (a.drill && watch_start(ctx, &a, &w, &e)) {
+		close(lock);
+		return cmd_fail(ctx, &e);
+	}
+	err = receive_run(ctx, &a, &e);
+	if (a.drill)
+		watch_stop_join(ctx, &w);
+	close(lock);
+	if (err)
 		return cmd_fail(ctx, &e);
 	return EXIT_OK;
 }

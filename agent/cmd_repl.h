@@ -23,6 +23,10 @@ struct replicate_args {
 	bool full; /* --full: resend everything */
 	uint64_t bwlimit; /* --bwlimit: bytes per second, 0 none */
 	bool tags_only; /* --tags-only: flush the tag queue, no point */
+	const char *hook; /* --hook CMD: the point taken as ferry snapshot */
+	bool hook_shell; /* --hook-shell */
+	int hook_timeout_ms; /* --hook-timeout, per hook phase */
+	bool accept_lower; /* --accept-lower-label */
 	bool progress;
 	bool verbose;
 };
@@ -33,6 +37,11 @@ struct receive_args {
 	bool once;
 	int timeout_ms; /* idle time allowed within a stream */
 	bool verbose;
+	bool drill; /* a --drill-* option: run the drill watch beside */
+	const char *drill_check; /* --drill-check CMD, NULL: built-in */
+	const char *drill_tag; /* --drill-tag KEY (default drill) */
+	int drill_timeout_ms; /* --drill-timeout */
+	uint64_t drill_budget; /* --drill-budget, bytes; 0: default */
 };
 
 int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,

@@ -22,6 +22,7 @@
 
 #include "cmd_common.h"
 #include "cmd_repl.h"
+#include "blockdev.h"
 #include "conn.h"
 #include "json_out.h"
 #include "kapi.h"
@@ -34,6 +35,7 @@
 #include "xfer.h"
 
 #define RETRY_MS 1000
+#define NODE_TIMEOUT_MS 5000
 
 struct point_result {
 	char point[WIRE_POINT_MAX + 1];
@@ -51,18 +53,28 @@ struct point_result {
 	double seconds;
 };
 
-/* The tags the stream carries: the snapshot's own, plus its source id. */
+/*
+ * The tags the stream carries: the snapshot's own, plus its source id and
+ * its consistency label (ferry.label), which the receiver gives its
+ * snapshot of the replica.
+ */
 static int stream_tags(const struct ferry_snap_info *s, struct wire_begin *b,
 		       struct ferr *e)
 {
+	bool has_label = false;
 	size_t i;
 
 	for (i = 0; i < s->ntags; i++) {
 		if (!strcmp(s->tags[i].key, "ferry.source.id"))
 			continue;
+		if (!strcmp(s->tags[i].key, FERRY_LABEL_TAG))
+			has_label = true;
 		snprintf(b->tags[b->ntags++], sizeof(b->tags[0]), "%s=%s",
 			 s->tags[i].key, s->tags[i].value);
 	}
+	if (!has_label && s->label[0] && b->ntags < FERRY_TAGS_MAX - 1)
+		snprintf(b->tags[b->ntags++], sizeof(b->tags[0]), "%s=%s",
+			 FERRY_LABEL_TAG, s->label);
 	if (b->ntags == FERRY_TAGS_MAX)
 		return ferr_set(e, -E2BIG,
 				"snapshot %" PRIu32
@@ -268,7 +280,49 @@ static int inflight_snapshot(struct kapi *k, const struct replicate_args *a,
 	return 0;
 }
 
-static int replicate_point(const struct ferry_ctx *ctx,
+/*
+ * --hook: the new point taken as ferry snapshot takes it (point_take:
+ * hooks, label, catalog, ferry.point); its snapshot in @snap.
+ */
+static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
+		       struct point_result *res, struct ferry_snap_info *snap,
+		       struct ferr *e)
+{
+	struct snapshot_args sa;
+	struct snap_list list = { 0 };
+	const char *p;
+	char dev[64];
+	int err;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.names[0] = (char *)a->name;
+	sa.nnames = 1;
+	sa.hook = a->hook;
+	sa.hook_shell = a->hook_shell;
+	sa.hook_timeout_ms = a->hook_timeout_ms;
+	sa.accept_lower = a->accept_lower;
+	err = point_take(ctx, &sa, &list, e);
+	if (err)
+		return err;
+	if (list.n != 1) {
+		err = ferr_set(e, -EPROTO, "%s: %zu snapshots for one volume",
+			       a->name, list.n);
+		snap_list_free(&list);
+		return err;
+	}
+	*snap = list.s[0];
+	snap_list_free(&list);
+	p = snap_tag(snap, FERRY_POINT_TAG);
+	if (!p)
+		return ferr_set(e, -EPROTO,
+				"%s: snapshot %" PRIu32 " has no %s tag",
+				a->name, snap->id, FERRY_POINT_TAG);
+	snprintf(res->point, sizeof(res->point), "%s", p);
+	snap_device_path(snap, dev, sizeof(dev));
+	return dev[0] ? wait_for_block_node(dev, NODE_TIMEOUT_MS, e) : 0;
+}
+
+static int replicate_point(struct ferry_ctx *ctx,
 			   const struct replicate_args *a,
 			   struct point_result *res, struct ferr *e)
 {
@@ -317,12 +371,16 @@ static int replicate_point(const struct ferry_ctx *ctx,
 				") was not acknowledged; sending it again\n",
 				a->name, res->point, snap.id);
 	} else {
-		err = new_point_id(res->point, sizeof(res->point), e);
-		if (err)
-			goto out;
-		snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG,
-			 res->point);
-		err = rk_snapshot(k, a->name, tags, 1, &snap, e);
+		if (a->hook) {
+			err = take_hooked(ctx, a, res, &snap, e);
+		} else {
+			err = new_point_id(res->point, sizeof(res->point), e);
+			if (err)
+				goto out;
+			snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG,
+				 res->point);
+			err = rk_snapshot(k, a->name, tags, 1, NULL, &snap, e);
+		}
 		if (err)
 			goto out;
 		/* Recorded before a byte leaves: a killed run resumes it. */

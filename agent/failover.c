@@ -101,27 +101,6 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* flock on STATE_DIR/NAME.lock; returns the fd. */
-static int lock_volume(const struct ferry_ctx *ctx, const char *name,
-		       struct ferr *e)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.lock", ctx->state_dir, name);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ferr_set(e, -errno, "cannot open %s: %s", path,
-				strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		close(fd);
-		return ferr_set(e, -EBUSY,
-				"%s: %s is locked by another command", name,
-				path);
-	}
-	return fd;
-}
-
 /* The volume, which nobody may have open. */
 static int volume_idle(struct kapi *k, const char *name, struct ferry_volume *v,
 		       char *dev, size_t len, struct ferr *e)
@@ -270,7 +249,7 @@ static int failover_run(const struct ferry_ctx *ctx,
 	void *buf = NULL;
 	size_t i;
 
-	lock = lock_volume(ctx, a->name, e);
+	lock = volume_lock(ctx, a->name, e);
 	if (lock < 0)
 		return lock;
 	err = kapi_open(&k, e);
@@ -341,7 +320,7 @@ static int failover_run(const struct ferry_ctx *ctx,
 	snprintf(tag, sizeof(tag), "ferry.failover=%s", res->rec.point);
 	tags[0] = tag;
 	after = calloc(1, sizeof(*after));
-	err = after ? rk_snapshot(k, a->name, tags, 1, after, e) :
+	err = after ? rk_snapshot(k, a->name, tags, 1, NULL, after, e) :
 		      ferr_set(e, -ENOMEM, "out of memory");
 	if (err)
 		goto out;
@@ -562,7 +541,7 @@ static int failback_run(const struct ferry_ctx *ctx,
 	void *buf = NULL;
 	size_t i;
 
-	lock = lock_volume(ctx, a->name, e);
+	lock = volume_lock(ctx, a->name, e);
 	if (lock < 0)
 		return lock;
 	err = kapi_open(&k, e);
@@ -809,7 +788,7 @@ static int fbr_run(const struct ferry_ctx *ctx, const struct fbr_args *a,
 	int lock, lfd = -1, out = -1, err;
 	void *buf = NULL;
 
-	lock = lock_volume(ctx, a->name, e);
+	lock = volume_lock(ctx, a->name, e);
 	if (lock < 0)
 		return lock;
 	err = kapi_open(&k, e);

@@ -8,15 +8,19 @@
 
 #include "cli.h"
 #include "cmd_common.h"
+#include "cmd_drill.h"
 #include "cmd_repl.h"
 #include "cmd_snap.h"
 #include "conn.h"
+#include "drill.h"
+#include "hook.h"
 #include "resume.h"
 
 const char replicate_usage[] =
 	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
-	"                       [--bwlimit RATE]\n"
+	"                       [--bwlimit RATE] [--hook CMD [--hook-shell]\n"
+	"                       [--hook-timeout SECONDS] [--accept-lower-label]]\n"
 	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
@@ -25,6 +29,10 @@ const char replicate_usage[] =
 	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
 	"  --full             send the whole volume even if a base exists\n"
 	"  --bwlimit RATE     at most RATE bytes per second (K, M, G suffixes)\n"
+	"  --hook CMD         take the point as ferry snapshot --hook does\n"
+	"                     (CMD freeze / CMD thaw, label application);\n"
+	"                     --hook-shell, --hook-timeout, --accept-lower-label\n"
+	"                     as for ferry snapshot\n"
 	"  --tags-only        only send the queued tag updates and fetch the\n"
 	"                     second site's (no new point)\n"
 	"  --progress         progress line on stderr (default on a TTY)\n";
@@ -32,10 +40,16 @@ const char replicate_usage[] =
 const char receive_usage[] =
 	"usage: ferry receive NAME --listen ADDR:PORT [--once]\n"
 	"                     [--timeout SECONDS] [--verbose] [--json]\n"
+	"                     [--drill-check CMD] [--drill-tag KEY]\n"
+	"                     [--drill-timeout SECONDS] [--drill-budget SIZE]\n"
 	"  Serve replication streams into volume NAME (the replica): write,\n"
 	"  flush, report arrival, snapshot it with the point's tags, and\n"
 	"  acknowledge. Runs until killed; --once ends after one stream.\n"
-	"  --timeout SECONDS  longest silence within a stream (default 600)\n";
+	"  --timeout SECONDS  longest silence within a stream (default 600)\n"
+	"  --drill-*          also run the drill watch on NAME (as ferry watch\n"
+	"                     --check/--drill-tag/--timeout/--budget): a tag\n"
+	"                     KEY=requested arriving from the primary starts a\n"
+	"                     fire drill; its result tags are reported back\n";
 
 enum {
 	OPT_TO = 0x400,
@@ -48,6 +62,14 @@ enum {
 	OPT_VERBOSE,
 	OPT_BWLIMIT,
 	OPT_TAGS_ONLY,
+	OPT_HOOK,
+	OPT_HOOK_SHELL,
+	OPT_HOOK_TIMEOUT,
+	OPT_ACCEPT_LOWER,
+	OPT_DRILL_CHECK,
+	OPT_DRILL_TAG,
+	OPT_DRILL_TIMEOUT,
+	OPT_DRILL_BUDGET,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -82,13 +104,20 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 		{ "tags-only", no_argument, NULL, OPT_TAGS_ONLY },
+		{ "hook", required_argument, NULL, OPT_HOOK },
+		{ "hook-shell", no_argument, NULL, OPT_HOOK_SHELL },
+		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err;
 
+	bool hook_timeout = false;
+
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	a->hook_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
 	cli_getopt_reset();
 	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
 		if (c < 0)
@@ -98,6 +127,25 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		if (cli_common_opt(ctx, c, optarg))
 			continue;
 		switch (c) {
+		case OPT_HOOK:
+			a->hook = optarg;
+			err = *optarg ? 0 :
+					ferr_set(e, -EINVAL,
+						 "--hook: empty command");
+			break;
+		case OPT_HOOK_SHELL:
+			a->hook_shell = true;
+			err = 0;
+			break;
+		case OPT_HOOK_TIMEOUT:
+			hook_timeout = true;
+			err = timeout_opt(optarg, "--hook-timeout",
+					  &a->hook_timeout_ms, e);
+			break;
+		case OPT_ACCEPT_LOWER:
+			a->accept_lower = true;
+			err = 0;
+			break;
 		case OPT_BWLIMIT: {
 			struct ferr why;
 
@@ -152,6 +200,13 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->once && a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once and --every exclude each other");
+	if (!a->hook && (a->hook_shell || hook_timeout || a->accept_lower))
+		return ferr_set(
+			e, -EINVAL,
+			"--hook-shell, --hook-timeout and --accept-lower-label need --hook");
+	if (a->hook && a->tags_only)
+		return ferr_set(e, -EINVAL,
+				"--hook takes a point; --tags-only takes none");
 	if (a->tags_only && !a->every_ms)
 		a->once = true;
 	if (!a->once && !a->every_ms)
@@ -168,13 +223,20 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "drill-check", required_argument, NULL, OPT_DRILL_CHECK },
+		{ "drill-tag", required_argument, NULL, OPT_DRILL_TAG },
+		{ "drill-timeout", required_argument, NULL, OPT_DRILL_TIMEOUT },
+		{ "drill-budget", required_argument, NULL, OPT_DRILL_BUDGET },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ferr why;
 	int c, err;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	a->drill_tag = DRILL_TAG_DEFAULT;
+	a->drill_timeout_ms = DRILL_DEFAULT_TIMEOUT_MS;
 	cli_getopt_reset();
 	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
 		if (c < 0)
@@ -200,11 +262,37 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 			a->verbose = true;
 			err = 0;
 			break;
+		case OPT_DRILL_CHECK:
+			a->drill_check = optarg;
+			err = *optarg ?
+				      0 :
+				      ferr_set(e, -EINVAL,
+					       "--drill-check: empty command");
+			break;
+		case OPT_DRILL_TAG:
+			a->drill_tag = optarg;
+			err = drill_key_check(optarg, e);
+			break;
+		case OPT_DRILL_TIMEOUT:
+			err = timeout_opt(optarg, "--drill-timeout",
+					  &a->drill_timeout_ms, e);
+			break;
+		case OPT_DRILL_BUDGET:
+			err = 0;
+			if (parse_size(optarg, &a->drill_budget, &why) ||
+			    !a->drill_budget)
+				err = ferr_set(
+					e, -EINVAL,
+					"--drill-budget: invalid size '%s'",
+					optarg);
+			break;
 		default:
 			err = ferr_set(e, -EINVAL, "unknown option");
 		}
 		if (err)
 			return err;
+		if (c >= OPT_DRILL_CHECK && c <= OPT_DRILL_BUDGET)
+			a->drill = true;
 	}
 	err = cmd_name_operand(argc, argv, true, &a->name, e);
 	if (err)

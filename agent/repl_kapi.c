@@ -83,7 +83,8 @@ static int on_snap(struct nl_msg *msg, void *arg, struct ferr *e)
 }
 
 int rk_snapshot(struct kapi *k, const char *name, char *const *tags,
-		size_t ntags, struct ferry_snap_info *out, struct ferr *e)
+		size_t ntags, const char *label, struct ferry_snap_info *out,
+		struct ferr *e)
 {
 	struct one_snap o = { out, 0 };
 	char *names[1] = { (char *)name };
@@ -93,7 +94,7 @@ int rk_snapshot(struct kapi *k, const char *name, char *const *tags,
 
 	if (!msg)
 		return ferr_set(e, -ENOMEM, "out of memory");
-	if (snap_put_snapshot(msg, names, 1, tags, ntags, NULL, 0)) {
+	if (snap_put_snapshot(msg, names, 1, tags, ntags, label, 0)) {
 		nlmsg_free(msg);
 		return ferr_set(e, -EMSGSIZE, "request too large");
 	}

@@ -15,9 +15,13 @@
 
 int rk_get_volume(struct kapi *k, const char *name, struct ferry_volume *v,
 		  struct ferr *e);
-/* A snapshot of one volume with @tags ("key=value"); its device waited for. */
+/*
+ * A snapshot of one volume with @tags ("key=value") and @label (NULL: the
+ * kernel records filesystem or crash itself); its device waited for.
+ */
 int rk_snapshot(struct kapi *k, const char *name, char *const *tags,
-		size_t ntags, struct ferry_snap_info *out, struct ferr *e);
+		size_t ntags, const char *label, struct ferry_snap_info *out,
+		struct ferr *e);
 int rk_get_snapshot(struct kapi *k, const char *name, uint32_t id,
 		    struct ferry_snap_info *out, struct ferr *e);
 int rk_delete(struct kapi *k, const char *name, uint32_t id, struct ferr *e);

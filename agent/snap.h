@@ -18,6 +18,8 @@
 
 /* The tag naming a recovery point, the same at both sites. */
 #define FERRY_POINT_TAG "ferry.point"
+/* The source snapshot's label, carried by a replication stream. */
+#define FERRY_LABEL_TAG "ferry.label"
 
 struct ferry_tag {
 	char key[FERRY_TAG_KEY_MAX + 1];

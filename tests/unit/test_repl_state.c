@@ -195,6 +195,107 @@ static void replicate_args(void **state)
 			 -EINVAL);
 	assert_int_equal(parse_rep(ARGV("replicate", "--help"), &r, &e),
 			 CLI_HELP);
+	assert_null(r.hook);
+}
+
+static void replicate_hook_args(void **state)
+{
+	struct replicate_args r;
+	struct ferr e;
+
+	(void)state;
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook", "/bin/true"),
+				   &r, &e),
+			 0);
+	assert_string_equal(r.hook, "/bin/true");
+	assert_false(r.hook_shell);
+	assert_false(r.accept_lower);
+	assert_int_equal(r.hook_timeout_ms, 30000);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook", "echo x",
+					"--hook-shell", "--hook-timeout", "5",
+					"--accept-lower-label"),
+				   &r, &e),
+			 0);
+	assert_string_equal(r.hook, "echo x");
+	assert_true(r.hook_shell);
+	assert_true(r.accept_lower);
+	assert_int_equal(r.hook_timeout_ms, 5000);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook", ""),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "empty"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook-shell"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "need --hook"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook-timeout", "5"),
+				   &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--accept-lower-label"),
+				   &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook", "/bin/true",
+					"--hook-timeout", "x"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--hook-timeout"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--tags-only", "--hook", "/bin/true"),
+				   &r, &e),
+			 -EINVAL);
+}
+
+static void receive_drill_args(void **state)
+{
+	struct receive_args r;
+	struct ferr e;
+
+	(void)state;
+	assert_int_equal(
+		parse_recv(ARGV("receive", "v1", "--listen", "0.0.0.0:7000"),
+			   &r, &e),
+		0);
+	assert_false(r.drill);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-check",
+					 "/bin/true", "--drill-tag", "dr",
+					 "--drill-timeout", "60",
+					 "--drill-budget", "64M"),
+				    &r, &e),
+			 0);
+	assert_true(r.drill);
+	assert_string_equal(r.drill_check, "/bin/true");
+	assert_string_equal(r.drill_tag, "dr");
+	assert_int_equal(r.drill_timeout_ms, 60000);
+	assert_true(r.drill_budget == 64ULL << 20);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-timeout",
+					 "5"),
+				    &r, &e),
+			 0);
+	assert_true(r.drill);
+	assert_null(r.drill_check);
+	assert_string_equal(r.drill_tag, "drill");
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-check", ""),
+				    &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-tag",
+					 "ferry.x"),
+				    &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-budget", "0"),
+				    &r, &e),
+			 -EINVAL);
 }
 
 static void receive_args(void **state)
@@ -226,6 +327,8 @@ int main(void)
 		cmocka_unit_test(save_load),
 		cmocka_unit_test(point_ids),
 		cmocka_unit_test(replicate_args),
+		cmocka_unit_test(replicate_hook_args),
+		cmocka_unit_test(receive_drill_args),
 		cmocka_unit_test(receive_args),
 	};
 

@@ -49,10 +49,25 @@ until grep -q "receiving into" "$SCRATCH/recv.err"; do
 	sleep 0.1
 done
 
+# label_of DIR VOL POINT: the label of the point's snapshot (live or
+# deleted: from the catalog in state directory DIR).
+label_of() {
+	"$FERRY" --state-dir "$1" snapshots "$2" --json |
+		$JQ -r --arg p "$3" '[.[] | select(.point == $p)][0].label'
+}
+
 step "round 1 (full), with the file system mounted"
 rep
 assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" full "mode"
 check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
+
+step "the replica snapshot carries the point's label"
+pt=$($JQ -r .point "$SCRATCH/r.json")
+assert_eq "$(label_of /tmp/pri v0 "$pt")" filesystem "primary label"
+assert_eq "$(label_of /tmp/dr v1 "$pt")" filesystem "replica label"
+rtags=$("$FERRY" snapshots v1 --json | $JQ -c --arg p "$pt" '.[] | select(.point == $p) | .tags')
+echo "replica tags: $rtags"
+case $rtags in *ferry.label*) fail "ferry.label kept as a tag" ;; esac
 
 step "more files, one changed, one removed; round 2 (incremental)"
 make_tree /mnt/p/data/more 20
@@ -77,5 +92,25 @@ assert_eq "$(live)" 0 "live primary snapshots after the ack"
 check_replica "$($JQ -r .replica_snap_id "$SCRATCH/r.json")"
 rep
 assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" incremental "mode after --full"
+
+step "replicate --hook: the point taken with hooks, labelled application"
+nlive=$(live)
+expect_fail "$FERRY" --state-dir /tmp/pri replicate v0 --to $PORT --once \
+	--hook /bin/false
+expect_err_match "freeze hook"
+assert_eq "$(live)" "$nlive" "live primary snapshots after a failed freeze hook"
+make_tree /mnt/p/data/hooked 5
+rep --hook /bin/true
+assert_eq "$($JQ -r .mode "$SCRATCH/r.json")" incremental "mode with --hook"
+rid=$($JQ -r .replica_snap_id "$SCRATCH/r.json")
+pt=$($JQ -r .point "$SCRATCH/r.json")
+check_replica "$rid"
+assert_eq "$(label_of /tmp/pri v0 "$pt")" application "primary label (hook)"
+assert_eq "$(label_of /tmp/dr v1 "$pt")" application "replica label (hook)"
+rj=$("$FERRY" snapshots v1 --json | $JQ -c --argjson id "$rid" '.[] | select(.id == $id)')
+echo "replica snapshot: $rj"
+assert_eq "$(echo "$rj" | $JQ -r '.tags["ferry.hook.freeze"]')" 0 "ferry.hook.freeze"
+assert_eq "$(echo "$rj" | $JQ -r .point)" "$pt" "replica point"
+assert_eq "$(live)" 0 "live primary snapshots after the hooked round"
 cat "$SCRATCH/recv.err"
 umount /mnt/p
