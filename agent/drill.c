@@ -77,6 +77,24 @@ bool drill_snap_requested(const struct ferry_snap_info *s, const char *key)
 	       value_requests(snap_tag(s, key));
 }
 
+bool drill_sched_skip(const struct ferry_snap_info *s, const char *key,
+		      uint64_t since_ns)
+{
+	char k[FERRY_TAG_KEY_MAX + 8], since[40];
+	const char *at;
+
+	snprintf(k, sizeof(k), "%s.result", key);
+	if (!snap_tag(s, k))
+		return false;
+	snprintf(k, sizeof(k), "%s.at", key);
+	at = snap_tag(s, k);
+	if (!at)
+		return false;
+	/* RFC 3339 UTC, fixed width: the text order is the time order. */
+	format_rfc3339(since_ns, since, sizeof(since));
+	return strlen(at) == strlen(since) && strcmp(at, since) > 0;
+}
+
 bool drill_budget_exceeded(const struct drill_budget *b, uint64_t cow_used)
 {
 	return b->limit && cow_used > b->base && cow_used - b->base > b->limit;

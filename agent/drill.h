@@ -40,6 +40,16 @@ bool drill_tag_triggers(const char *kv, const char *key);
 /* Does snapshot @s carry a request (KEY=value, value not empty or done)? */
 bool drill_snap_requested(const struct ferry_snap_info *s, const char *key);
 
+/*
+ * The scheduled drill (watch --every): skip snapshot @s when it was
+ * already drilled since the last scheduled run, that is when it has a
+ * KEY.result and its KEY.at (whole seconds) is later than @since_ns (the
+ * end of the last scheduled run, or the start of the watch). A drill in
+ * the same second as @since_ns does not count: better drill once more.
+ */
+bool drill_sched_skip(const struct ferry_snap_info *s, const char *key,
+		      uint64_t since_ns);
+
 /* The space budget: @limit bytes (0: none) of CoW growth over @base. */
 struct drill_budget {
 	uint64_t base;

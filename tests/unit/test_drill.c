@@ -129,6 +129,46 @@ static void snap_requested(void **state)
 	snap_list_free(&l);
 }
 
+static void set_tag(struct ferry_snap_info *s, const char *k, const char *v)
+{
+	snprintf(s->tags[s->ntags].key, sizeof(s->tags[0].key), "%s", k);
+	snprintf(s->tags[s->ntags].value, sizeof(s->tags[0].value), "%s", v);
+	s->ntags++;
+}
+
+static void sched_skip(void **state)
+{
+	/* 2024-05-01T12:00:00Z */
+	const uint64_t t = 1714564800ULL * 1000000000ULL;
+	struct snap_list l = { 0 };
+	struct ferry_snap_info *s;
+
+	(void)state;
+	s = add(&l, 1, 1, FERRY_STATE_LIVE, 0, "p");
+	/* Never drilled: drill. */
+	assert_false(drill_sched_skip(s, "drill", t));
+	/* A request alone, or an at without a result: drill. */
+	set_tag(s, "drill", "requested");
+	set_tag(s, "drill.at", "2024-05-01T12:00:05Z");
+	assert_false(drill_sched_skip(s, "drill", t));
+	/* Drilled after the last scheduled run: skip. */
+	set_tag(s, "drill.result", "fail");
+	assert_true(drill_sched_skip(s, "drill", t));
+	/* Only under its own key. */
+	assert_false(drill_sched_skip(s, "dr", t));
+	/* Drilled before the last run, or in the same second: drill. */
+	assert_false(drill_sched_skip(s, "drill", t + 5000000000ULL));
+	assert_false(drill_sched_skip(s, "drill", t + 5999999999ULL));
+	assert_true(drill_sched_skip(s, "drill", t + 4999999999ULL));
+	snprintf(s->tags[2].value, sizeof(s->tags[2].value),
+		 "2024-05-01T11:59:59Z");
+	assert_false(drill_sched_skip(s, "drill", t));
+	/* A malformed at is no proof of a drill. */
+	snprintf(s->tags[2].value, sizeof(s->tags[2].value), "tomorrow");
+	assert_false(drill_sched_skip(s, "drill", t));
+	snap_list_free(&l);
+}
+
 static void key_check(void **state)
 {
 	struct ferr e;
@@ -286,6 +326,7 @@ int main(void)
 		cmocka_unit_test(trigger_rules),
 		cmocka_unit_test(result_tags_never_retrigger),
 		cmocka_unit_test(snap_requested),
+		cmocka_unit_test(sched_skip),
 		cmocka_unit_test(key_check),
 		cmocka_unit_test(budget),
 		cmocka_unit_test(teardown_order),
