@@ -41,13 +41,17 @@ int drill_run(const struct ferry_ctx *ctx, const struct drill_opts *o,
 /*
  * The tag watch: runs drills on @name's snapshots when their tag
  * @key changes to a request (drill.h: drill_tag_triggers), then sets
- * KEY=done. Returns after @max_drills drills (0: never) or when *@stop
- * becomes non-zero.
+ * KEY=done. With @every_s, also a scheduled drill of the newest live
+ * snapshot every @every_s seconds, skipped when that snapshot was drilled
+ * since the last scheduled run (drill_sched_skip); one thread runs both,
+ * so two drills never overlap. Returns after @max_drills drills (0:
+ * never) or when *@stop becomes non-zero.
  */
 struct drill_watch {
 	const struct ferry_ctx *ctx;
 	struct drill_opts opts; /* name, key, check, timeout, budget */
 	unsigned int max_drills;
+	uint64_t every_s; /* the scheduled drill's period; 0: none */
 	const volatile sig_atomic_t *stop;
 	unsigned int drills; /* run so far */
 	int result; /* 0, or the negative errno it ended with */

@@ -435,6 +435,7 @@ static int watch_start(const struct ferry_ctx *ctx,
 	w->opts.check = a->drill_check;
 	w->opts.timeout_ms = a->drill_timeout_ms;
 	w->opts.budget = a->drill_budget;
+	w->every_s = a->drill_every_s;
 	w->opts.verbose = a->verbose;
 	w->stop = &watch_stop;
 	watch_stop = 0;

@@ -42,6 +42,7 @@ struct receive_args {
 	const char *drill_tag; /* --drill-tag KEY (default drill) */
 	int drill_timeout_ms; /* --drill-timeout */
 	uint64_t drill_budget; /* --drill-budget, bytes; 0: default */
+	uint64_t drill_every_s; /* --drill-every, seconds; 0: none */
 };
 
 int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,

@@ -13,6 +13,7 @@
 #include "cmd_snap.h"
 #include "conn.h"
 #include "drill.h"
+#include "duration.h"
 #include "hook.h"
 #include "resume.h"
 
@@ -42,6 +43,7 @@ const char receive_usage[] =
 	"                     [--timeout SECONDS] [--verbose] [--json]\n"
 	"                     [--drill-check CMD] [--drill-tag KEY]\n"
 	"                     [--drill-timeout SECONDS] [--drill-budget SIZE]\n"
+	"                     [--drill-every DURATION]\n"
 	"  Serve replication streams into volume NAME (the replica): write,\n"
 	"  flush, report arrival, snapshot it with the point's tags, and\n"
 	"  acknowledge. Runs until killed; --once ends after one stream.\n"
@@ -49,7 +51,9 @@ const char receive_usage[] =
 	"  --drill-*          also run the drill watch on NAME (as ferry watch\n"
 	"                     --check/--drill-tag/--timeout/--budget): a tag\n"
 	"                     KEY=requested arriving from the primary starts a\n"
-	"                     fire drill; its result tags are reported back\n";
+	"                     fire drill; its result tags are reported back;\n"
+	"                     --drill-every D: also a drill of the newest\n"
+	"                     snapshot every D (as ferry watch --every)\n";
 
 enum {
 	OPT_TO = 0x400,
@@ -70,6 +74,7 @@ enum {
 	OPT_DRILL_TAG,
 	OPT_DRILL_TIMEOUT,
 	OPT_DRILL_BUDGET,
+	OPT_DRILL_EVERY,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -227,6 +232,7 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "drill-tag", required_argument, NULL, OPT_DRILL_TAG },
 		{ "drill-timeout", required_argument, NULL, OPT_DRILL_TIMEOUT },
 		{ "drill-budget", required_argument, NULL, OPT_DRILL_BUDGET },
+		{ "drill-every", required_argument, NULL, OPT_DRILL_EVERY },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -286,12 +292,22 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 					"--drill-budget: invalid size '%s'",
 					optarg);
 			break;
+		case OPT_DRILL_EVERY:
+			err = 0;
+			if (parse_duration(optarg, &a->drill_every_s, &why))
+				err = ferr_set(e, -EINVAL, "--drill-every: %s",
+					       why.msg);
+			else if (!a->drill_every_s)
+				err = ferr_set(e, -EINVAL,
+					       "--drill-every: must be more "
+					       "than 0");
+			break;
 		default:
 			err = ferr_set(e, -EINVAL, "unknown option");
 		}
 		if (err)
 			return err;
-		if (c >= OPT_DRILL_CHECK && c <= OPT_DRILL_BUDGET)
+		if (c >= OPT_DRILL_CHECK && c <= OPT_DRILL_EVERY)
 			a->drill = true;
 	}
 	err = cmd_name_operand(argc, argv, true, &a->name, e);

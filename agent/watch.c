@@ -6,7 +6,8 @@
  * request (any value but "" and "done"); afterwards it sets KEY=done.
  * Its own tags (KEY.result, ..., KEY=done) never trigger a drill. When
  * the kernel dropped events (ENOBUFS), and once at the start, it re-reads
- * every snapshot's tags and drills those still requested.
+ * every snapshot's tags and drills those still requested. With --every,
+ * the same thread also drills the newest live snapshot on a schedule.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/ferry.h>
 
@@ -22,7 +24,9 @@
 #include "cmd_drill.h"
 #include "cmd_snap.h"
 #include "commands.h"
+#include "conn.h"
 #include "drill.h"
+#include "duration.h"
 #include "hook.h"
 #include "kapi.h"
 #include "repl_kapi.h"
@@ -31,9 +35,11 @@
 
 const char watch_usage[] =
 	"usage: ferry watch NAME [--drill-tag KEY] [--check CMD] [--timeout S]\n"
-	"                   [--budget SIZE] [--once] [--json]\n"
+	"                   [--budget SIZE] [--every DURATION] [--once] [--json]\n"
 	"  Run a fire drill on a snapshot of NAME when its tag KEY (default\n"
 	"  drill) is set to a request (e.g. drill=requested); then set KEY=done.\n"
+	"  --every D      also drill the newest live snapshot every D (30s, 1h,\n"
+	"                 1d...), unless it was drilled since the last time\n"
 	"  --once         exit after one drill\n";
 
 #define WATCH_QUEUE_MAX 64
@@ -134,6 +140,16 @@ static bool stopped(const struct drill_watch *w)
 	return hook_stop_signal || (w->stop && *w->stop);
 }
 
+static void print_result(const struct drill_record *r, const char *how)
+{
+	printf("%s snapshot %" PRIu32 " point %s: %sdrill %s%s%s%s in "
+	       "%.1f s\n",
+	       r->volume, r->snap_id, r->point, how, r->pass ? "pass" : "fail",
+	       r->pass ? "" : " (", r->pass ? "" : r->reason,
+	       r->pass ? "" : ")", r->seconds);
+	fflush(stdout);
+}
+
 /* The drills of the queue, oldest request first. */
 static int run_queue(struct drill_watch *w, struct watch_queue *q)
 {
@@ -167,23 +183,98 @@ static int run_queue(struct drill_watch *w, struct watch_queue *q)
 		}
 		mark_done(o.name, id, o.key);
 		w->drills++;
-		printf("%s snapshot %" PRIu32 " point %s: drill %s%s%s%s in "
-		       "%.1f s\n",
-		       r->volume, r->snap_id, r->point,
-		       r->pass ? "pass" : "fail", r->pass ? "" : " (",
-		       r->pass ? "" : r->reason, r->pass ? "" : ")",
-		       r->seconds);
-		fflush(stdout);
+		print_result(r, "");
 	}
 	free(r);
 	return err;
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The scheduled drill: the newest live snapshot that is not a clone,
+ * unless it was drilled since *@since_ns (the end of the last scheduled
+ * run), which becomes now. Only an interrupt (-EINTR) ends the watch: a
+ * drill that could not start is logged and waits for the next turn.
+ */
+static int sched_run(struct drill_watch *w, uint64_t *since_ns)
+{
+	struct snap_list list = { 0 };
+	struct drill_opts o = w->opts;
+	struct drill_record *r = NULL;
+	struct ferry_snap_info *s;
+	struct ferr e = { { 0 } };
+	struct kapi *k;
+	char at[FERRY_TAG_KEY_MAX + 8];
+	int i, err;
+
+	err = kapi_open(&k, &e);
+	if (!err) {
+		err = snap_dump(k, o.name, &list, &e);
+		kapi_close(k);
+	}
+	i = err ? err : drill_pick(&list, o.name, 0, NULL, &e);
+	if (i < 0) {
+		ferry_warn("watch", "%s: scheduled drill skipped: %s", o.name,
+			   e.msg);
+		err = 0;
+		goto out;
+	}
+	s = &list.s[i];
+	if (drill_sched_skip(s, o.key, *since_ns)) {
+		snprintf(at, sizeof(at), "%s.at", o.key);
+		printf("%s snapshot %" PRIu32 ": scheduled drill skipped, "
+		       "drilled at %s\n",
+		       o.name, s->id, snap_tag(s, at));
+		fflush(stdout);
+		err = 0;
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		err = ferr_set(&w->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	o.id = s->id;
+	o.point = NULL;
+	err = drill_run(w->ctx, &o, r, &e);
+	if (err == -EINTR)
+		goto out;
+	if (err) {
+		ferry_warn("watch",
+			   "%s: scheduled drill of snapshot %" PRIu32
+			   " did not run: %s",
+			   o.name, s->id, e.msg);
+		err = 0;
+		goto out;
+	}
+	w->drills++;
+	print_result(r, "scheduled ");
+out:
+	*since_ns = real_ns();
+	free(r);
+	snap_list_free(&list);
+	return err;
+}
+
+static bool watch_done(const struct drill_watch *w)
+{
+	return stopped(w) || (w->max_drills && w->drills >= w->max_drills);
+}
+
 int drill_watch_run(struct drill_watch *w)
 {
 	struct watch_queue q = { .name = w->opts.name, .key = w->opts.key };
+	long long every_ms = (long long)w->every_s * 1000, due = 0, left;
+	uint64_t since = real_ns();
 	struct kapi *ev = NULL;
-	int err;
+	int err, wait_ms;
 
 	w->result = 0;
 	err = kapi_open(&ev, &w->err);
@@ -193,13 +284,27 @@ int drill_watch_run(struct drill_watch *w)
 	/* Subscribed first: a request made during the scan is an event. */
 	if (!err)
 		err = rescan(&q, &w->err);
-	while (!err && !stopped(w) &&
-	       !(w->max_drills && w->drills >= w->max_drills)) {
+	if (every_ms)
+		due = mono_ms() + every_ms;
+	while (!err && !watch_done(w)) {
 		err = run_queue(w, &q);
-		if (err || stopped(w) ||
-		    (w->max_drills && w->drills >= w->max_drills))
+		if (err || watch_done(w))
 			break;
-		err = kapi_listen(ev, 500, on_event, &q, &w->err);
+		if (due && mono_ms() >= due) {
+			err = sched_run(w, &since);
+			/* A drill longer than the period: a full one after. */
+			due += every_ms;
+			if (due <= mono_ms())
+				due = mono_ms() + every_ms;
+			continue;
+		}
+		wait_ms = 500;
+		if (due) {
+			left = due - mono_ms();
+			if (left < wait_ms)
+				wait_ms = left > 0 ? (int)left : 1;
+		}
+		err = kapi_listen(ev, wait_ms, on_event, &q, &w->err);
 		if (err == -ENOBUFS) {
 			/* Events were lost: the tags are the truth. */
 			w->err.msg[0] = '\0';
@@ -240,6 +345,7 @@ enum {
 	OPT_DRILL_TAG,
 	OPT_ONCE,
 	OPT_VERBOSE,
+	OPT_EVERY,
 };
 
 int cmd_watch(struct ferry_ctx *ctx, int argc, char **argv)
@@ -250,6 +356,7 @@ int cmd_watch(struct ferry_ctx *ctx, int argc, char **argv)
 		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ "drill-tag", required_argument, NULL, OPT_DRILL_TAG },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "every", required_argument, NULL, OPT_EVERY },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -296,6 +403,14 @@ int cmd_watch(struct ferry_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_ONCE:
 			w.max_drills = 1;
+			break;
+		case OPT_EVERY:
+			if (parse_duration(optarg, &w.every_s, &why))
+				err = ferr_set(&e, -EINVAL, "--every: %s",
+					       why.msg);
+			else if (!w.every_s)
+				err = ferr_set(&e, -EINVAL,
+					       "--every: must be more than 0");
 			break;
 		case OPT_VERBOSE:
 			w.opts.verbose = true;

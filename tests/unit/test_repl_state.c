@@ -296,6 +296,21 @@ static void receive_drill_args(void **state)
 					 "0.0.0.0:7000", "--drill-budget", "0"),
 				    &r, &e),
 			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-every",
+					 "1h30m"),
+				    &r, &e),
+			 0);
+	assert_true(r.drill);
+	assert_true(r.drill_every_s == 5400);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-every", "0s"),
+				    &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen",
+					 "0.0.0.0:7000", "--drill-every", "3x"),
+				    &r, &e),
+			 -EINVAL);
 }
 
 static void receive_args(void **state)
