@@ -457,7 +457,7 @@ static int replicate_point(struct ferry_ctx *ctx,
 	err = repl_state_save(path, &nb, e);
 	if (err)
 		goto out;
-	for (tries = 0; tries < 50; tries++) {
+	for (tries = 0; !a->keep_snapshot && tries < 50; tries++) {
 		err = rk_delete(k, a->name, snap.id, e);
 		if (err != -EBUSY)
 			break;
