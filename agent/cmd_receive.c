@@ -305,7 +305,8 @@ ack:
 	r->seconds = (double)(mono_ms() - start) / 1000.0;
 	goto out;
 refuse:
-	conn_send_error(c, e->msg);
+	/* A damaged frame was not written: the sender may resume. */
+	conn_send_error_arg(c, err == -EBADMSG ? WIRE_ERROR_RETRY : 0, e->msg);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -27,6 +27,7 @@ struct replicate_args {
 	bool hook_shell; /* --hook-shell */
 	int hook_timeout_ms; /* --hook-timeout, per hook phase */
 	bool accept_lower; /* --accept-lower-label */
+	bool keep_snapshot; /* --keep-snapshot: not deleted after the ack */
 	bool progress;
 	bool verbose;
 };

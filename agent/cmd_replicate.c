@@ -89,6 +89,7 @@ static int stream_tags(const struct ferry_snap_info *s, struct wire_begin *b,
 static bool retryable(int err)
 {
 	return err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
+	       err == -EBADMSG || /* a frame damaged in transit */
 	       err == -ENETUNREACH || err == -EHOSTUNREACH ||
 	       err == -ECONNABORTED || err == -ENOTCONN;
 }
@@ -196,6 +197,9 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 out:
 	if (err && err != -EREMOTEIO && err != -ETIMEDOUT)
 		err = conn_peer_error(&c, err, e);
+	/* The receiver refused a damaged frame: worth another connection. */
+	if (err == -EREMOTEIO && (c.peer_error_arg & WIRE_ERROR_RETRY))
+		err = -EBADMSG;
 	res->bytes_sent += c.bytes_sent;
 	conn_close(&c);
 	free(left);
@@ -457,7 +461,7 @@ static int replicate_point(struct ferry_ctx *ctx,
 	err = repl_state_save(path, &nb, e);
 	if (err)
 		goto out;
-	for (tries = 0; tries < 50; tries++) {
+	for (tries = 0; !a->keep_snapshot && tries < 50; tries++) {
 		err = rk_delete(k, a->name, snap.id, e);
 		if (err != -EBUSY)
 			break;

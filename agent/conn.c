@@ -296,6 +296,11 @@ static int drop_payload(struct conn *c, uint32_t len, struct ferr *e)
 
 void conn_send_error(struct conn *c, const char *reason)
 {
+	conn_send_error_arg(c, 0, reason);
+}
+
+void conn_send_error_arg(struct conn *c, uint64_t arg0, const char *reason)
+{
 	uint8_t buf[WIRE_REASON_MAX];
 	size_t n = wire_string_encode(reason, sizeof(buf), buf);
 	struct ferr ignored;
@@ -304,7 +309,7 @@ void conn_send_error(struct conn *c, const char *reason)
 		return;
 	/* Do not wait long for a peer that does not read. */
 	c->deadline_ms = mono_ms() + 2000;
-	if (conn_send(c, WIRE_ERROR, 0, 0, buf, (uint32_t)n, &ignored))
+	if (conn_send(c, WIRE_ERROR, arg0, 0, buf, (uint32_t)n, &ignored))
 		return;
 	/*
 	 * Closing with unread data would reset the connection and could
@@ -353,6 +358,7 @@ int conn_recv_hdr(struct conn *c, struct wire_hdr *h, struct ferr *e)
 	}
 	if (h->type != WIRE_ERROR)
 		return 0;
+	c->peer_error_arg = h->arg0;
 	err = conn_recv_body(c, h, reason, e);
 	if (!err)
 		err = wire_string_decode(reason, h->payload_len,

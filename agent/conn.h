@@ -24,6 +24,7 @@ struct conn {
 	uint16_t version;
 	uint64_t features;
 	char peer[128];
+	uint64_t peer_error_arg; /* arg0 of the ERROR received, if any */
 };
 
 long long mono_ms(void);
@@ -46,6 +47,8 @@ int conn_send(struct conn *c, uint16_t type, uint64_t arg0, uint64_t arg1,
 	      const void *payload, uint32_t len, struct ferr *e);
 /* Best effort: an ERROR frame with @reason, before closing. */
 void conn_send_error(struct conn *c, const char *reason);
+/* The same with ERROR's arg0 (WIRE_ERROR_RETRY or 0). */
+void conn_send_error_arg(struct conn *c, uint64_t arg0, const char *reason);
 
 /*
  * The next frame's header, checked (skipping unknown optional frames and

@@ -22,6 +22,7 @@ const char replicate_usage[] =
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
 	"                       [--bwlimit RATE] [--hook CMD [--hook-shell]\n"
 	"                       [--hook-timeout SECONDS] [--accept-lower-label]]\n"
+	"                       [--keep-snapshot]\n"
 	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
@@ -36,7 +37,9 @@ const char replicate_usage[] =
 	"                     as for ferry snapshot\n"
 	"  --tags-only        only send the queued tag updates and fetch the\n"
 	"                     second site's (no new point)\n"
-	"  --progress         progress line on stderr (default on a TTY)\n";
+	"  --progress         progress line on stderr (default on a TTY)\n"
+	"  --keep-snapshot    for verification: keep the primary snapshot of\n"
+	"                     the point after the ack (delete it by hand)\n";
 
 const char receive_usage[] =
 	"usage: ferry receive NAME --listen ADDR:PORT [--once]\n"
@@ -75,6 +78,7 @@ enum {
 	OPT_DRILL_TIMEOUT,
 	OPT_DRILL_BUDGET,
 	OPT_DRILL_EVERY,
+	OPT_KEEP_SNAPSHOT,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -113,6 +117,7 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "hook-shell", no_argument, NULL, OPT_HOOK_SHELL },
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
+		{ "keep-snapshot", no_argument, NULL, OPT_KEEP_SNAPSHOT },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,6 +165,10 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 					       why.msg);
 			break;
 		}
+		case OPT_KEEP_SNAPSHOT:
+			a->keep_snapshot = true;
+			err = 0;
+			break;
 		case OPT_TAGS_ONLY:
 			a->tags_only = true;
 			err = 0;
@@ -212,6 +221,9 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->hook && a->tags_only)
 		return ferr_set(e, -EINVAL,
 				"--hook takes a point; --tags-only takes none");
+	if (a->keep_snapshot && (a->tags_only || a->every_ms))
+		return ferr_set(e, -EINVAL,
+				"--keep-snapshot needs --once and a point");
 	if (a->tags_only && !a->every_ms)
 		a->once = true;
 	if (!a->once && !a->every_ms)

@@ -49,6 +49,12 @@ enum wire_type {
 #define WIRE_F_REQUIRED 0x0001U /* a peer that does not know the type fails */
 #define WIRE_F_KNOWN WIRE_F_REQUIRED
 
+/*
+ * ERROR arg0: a frame arrived damaged (header or payload crc); none of it
+ * was written, the sender may reconnect and resume. 0: a plain refusal.
+ */
+#define WIRE_ERROR_RETRY 0x1ULL
+
 /* Features (HELLO); the session uses the AND of both sides. */
 #define WIRE_FEAT_CRC32C 0x1ULL /* payload crc32c checked (mandatory) */
 #define WIRE_FEAT_ZERO 0x2ULL /* ZERO frames */

@@ -172,6 +172,18 @@ static int check_aligned(const struct wire_hdr *h, unsigned int lbs,
 	return 0;
 }
 
+/* A DATA frame whose payload crc does not match: refused, not written. */
+static int bad_frame(const struct wire_hdr *h, struct ferr *e)
+{
+	char why[sizeof(e->msg)];
+
+	snprintf(why, sizeof(why), "%s", e->msg);
+	return ferr_set(e, -EBADMSG,
+			"%s (offset %llu, %llu bytes): refused, not written",
+			why, (unsigned long long)h->arg0,
+			(unsigned long long)h->arg1);
+}
+
 /* Frames come in offset order; what lies below the last one is written. */
 static int in_order(const struct wire_hdr *h, uint64_t next, struct ferr *e)
 {
@@ -226,6 +238,8 @@ static int stream(struct receiver *r, unsigned int lbs,
 			if (i < 0)
 				return i;
 			err = conn_recv_body(r->c, &h, slot_buf(r, i), e);
+			if (err == -EBADMSG)
+				return bad_frame(&h, e);
 			if (err)
 				return err;
 			r->busy[i] = true;

@@ -90,6 +90,30 @@ static int issue_reads(struct sender *s, struct ferr *e)
 	return 0;
 }
 
+/*
+ * Test only (docs/protocol.md): FERRY_TEST_CORRUPT_FRAME=N flips one
+ * payload byte of the N-th DATA frame this process sends, after its crc
+ * was computed; once per process.
+ */
+static void test_corrupt(struct slot *sl, uint64_t seq)
+{
+	static long long left = -1;
+	const char *v;
+
+	if (left < 0) {
+		v = getenv("FERRY_TEST_CORRUPT_FRAME");
+		left = v ? strtoll(v, NULL, 10) : 0;
+		if (left < 0)
+			left = 0;
+	}
+	if (!left || --left)
+		return;
+	sl->data[sl->len / 2] ^= 0x5a;
+	fprintf(stderr,
+		"ferry: test: FERRY_TEST_CORRUPT_FRAME: DATA frame %llu at offset %llu corrupted\n",
+		(unsigned long long)seq, (unsigned long long)sl->off);
+}
+
 /* Turns the oldest read into a frame and sends it, if it is ready. */
 static int issue_send(struct sender *s, struct ferr *e)
 {
@@ -109,8 +133,9 @@ static int issue_send(struct sender *s, struct ferr *e)
 		sl->frame_len = WIRE_HDR_LEN;
 		s->st->zero_bytes += sl->len;
 	} else {
-		wire_hdr_encode(sl->frame, WIRE_DATA, s->c->tx_seq++, sl->off,
+		wire_hdr_encode(sl->frame, WIRE_DATA, s->c->tx_seq, sl->off,
 				sl->len, sl->data, sl->len);
+		test_corrupt(sl, s->c->tx_seq++);
 		sl->frame_len = WIRE_HDR_LEN + sl->len;
 		s->st->data_bytes += sl->len;
 	}

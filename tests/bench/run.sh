@@ -27,4 +27,8 @@ echo "8 snapshots cost vs 1 (4k random IOPS, 1 / 8): ferry $(ratio "$(v ferry1_r
 echo "CoW store used with 8 snapshots after both runs: $(v ferry8_cow_used) bytes"
 echo "bios held per snapshot under a 4k random writer (100 snapshots): p50 $(v stall_p50_us) us, p99 $(v stall_p99_us) us"
 echo "application-visible pause with ext4 and a writer: ferry point p50 $(v ferry_pause_p50_us) us (max $(v ferry_pause_max_us)); dmsetup suspend+resume p50 $(v dm_pause_p50_us) us (max $(v dm_pause_max_us)); ratio p50 $(ratio "$(v dm_pause_p50_us)" "$(v ferry_pause_p50_us)")x"
+echo
+echo "replication over 127.0.0.1, full copy of 512M random data: ferry $(v repl_full_512m_ms) ms, dd | nc | dd $(v repl_raw_nc_ms) ms; ferry takes $(ratio "$(v repl_full_512m_ms)" "$(v repl_raw_nc_ms)")x the raw copy's time (wire bytes / volume: $(ratio "$(v repl_full_512m_sent)" 536870912))"
+echo "1 % random 4K delta: $(v repl_delta_written) bytes written, $(v repl_delta_changed) bytes in changed chunks, $(v repl_delta_sent) bytes sent: $(ratio "$(v repl_delta_sent)" "$(v repl_delta_written)") bytes on the wire per byte written (chunk-granular CBT); rsync --inplace: $(v repl_delta_rsync_sent)"
+echo "peak RSS (KiB), sender / receiver: full 512M $(v repl_full_512m_send_rss_kb) / $(v repl_full_512m_recv_rss_kb), full 1G $(v repl_full_1g_send_rss_kb) / $(v repl_full_1g_recv_rss_kb), full 4G $(v repl_full_4g_send_rss_kb) / $(v repl_full_4g_recv_rss_kb)"
 echo "(raw numbers: $res; VM console: $log)"

@@ -9,9 +9,13 @@
 # 3. The application-visible pause of a point with ext4 mounted and a writer
 #    running (the freeze time ferry reports), side by side with
 #    `dmsetup suspend` + `resume` of the same filesystem and writer.
+# 4. Replication over 127.0.0.1 (replication_bench below): a full
+#    `replicate --once` of 512M of random data against dd | nc | dd of the
+#    same bytes; bytes on the wire for a 1 % random 4 KiB delta; peak RSS
+#    of `ferry replicate` and `ferry receive` for full copies of 1G and 4G.
 # Prints "BENCH key value" lines; tests/bench/run.sh turns them into ratios.
 # manual: yes
-# disks: 1G 1G
+# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M
 # timeout: 1500
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
@@ -187,5 +191,132 @@ dm_eight() { dm_snaps 8; }
 bench dmsnap1 /dev/mapper/borig dm_one
 bench dmsnap8 /dev/mapper/borig dm_eight
 dm_clear
+
+# ---- 4. replication ----
+# vdd/vde: v0 (512M) and its CoW, vdf/vdg: v1, its replica; vdh/vdi: a 4G
+# volume, vdj/vdk: its replica (which also takes the 1G volume on
+# vdb/vdc: a replica may be larger than its source).
+RPORT=127.0.0.1:7100
+BUSYBOX=/bin/busybox
+
+# ns: nanoseconds now.
+ns() { /usr/bin/date +%s%N; }
+
+# receiver NAME STATE-DIR: `ferry receive NAME --once` under busybox time
+# (peak RSS in $SCRATCH/rss-NAME); waits until it listens.
+receiver() {
+	rm -f "$SCRATCH/rss-$1"
+	$BUSYBOX time -f %M -o "$SCRATCH/rss-$1" "$FERRY" --state-dir "$2" \
+		receive "$1" --listen $RPORT --once --verbose \
+		>"$SCRATCH/recv-$1.out" 2>"$SCRATCH/recv-$1.err" &
+	recv_pid=$!
+	_i=0
+	until grep -q "receiving into" "$SCRATCH/recv-$1.err"; do
+		_i=$((_i + 1))
+		[ $_i -le 100 ] || fail "receiver $1: $(cat "$SCRATCH/recv-$1.err")"
+		sleep 0.1
+	done
+}
+
+# send NAME STATE-DIR OUT: `replicate --once --json` under busybox time.
+send() {
+	$BUSYBOX time -f %M -o "$SCRATCH/rss-send-$1" "$FERRY" --state-dir "$2" \
+		replicate "$1" --to $RPORT --once --json --timeout 3000 >"$3" \
+		2>"$SCRATCH/send-$1.err" ||
+		fail "replicate $1: $(cat "$SCRATCH/send-$1.err" "$SCRATCH"/recv-*.err)"
+	wait "$recv_pid" || fail "receiver: $(cat "$SCRATCH"/recv-*.err)"
+}
+
+replication_bench() {
+	step "replication: 512M of random data; raw copy dd | nc | dd"
+	dd if=/dev/urandom of=/dev/vdd bs=1M count=512 oflag=direct \
+		iflag=fullblock status=none || fail "fill vdd"
+	rm -f "$SCRATCH/nc.done"
+	$BUSYBOX nc -l -p 7101 -e /bin/sh -c \
+		"/usr/bin/dd of=/dev/vdf bs=1M iflag=fullblock oflag=direct status=none; : >$SCRATCH/nc.done" &
+	nc_pid=$!
+	sleep 1
+	t0=$(ns)
+	/usr/bin/dd if=/dev/vdd bs=1M iflag=direct status=none |
+		$BUSYBOX nc 127.0.0.1 7101 || fail "nc send"
+	_i=0
+	until [ -f "$SCRATCH/nc.done" ]; do
+		_i=$((_i + 1))
+		[ $_i -le 6000 ] || fail "nc receiver did not finish"
+		sleep 0.05
+	done
+	t1=$(ns)
+	wait "$nc_pid"
+	cmp /dev/vdd /dev/vdf || fail "raw copy differs"
+	echo "BENCH repl_raw_nc_ms $(((t1 - t0) / 1000000))"
+	dd if=/dev/zero of=/dev/vdf bs=1M count=512 oflag=direct status=none
+
+	step "replication: full replicate --once of 512M"
+	d0=$(ferry_attach v0 /dev/vdd /dev/vde --chunk "$CHUNK") || exit 1
+	ferry_attach v1 /dev/vdf /dev/vdg --chunk "$CHUNK" >/dev/null || exit 1
+	receiver v1 /tmp/bdr
+	t0=$(ns)
+	send v0 /tmp/bpri "$SCRATCH/full.json"
+	t1=$(ns)
+	rs=$(/usr/bin/jq -r .replica_snap_id "$SCRATCH/full.json")
+	cmp "$d0" "$("$FERRY" snapshots v1 --json | /usr/bin/jq -r ".[] | select(.id == $rs) | .device")" ||
+		fail "replica differs"
+	echo "BENCH repl_full_512m_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_full_512m_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/full.json")"
+	echo "BENCH repl_full_512m_send_rss_kb $(cat "$SCRATCH/rss-send-v0")"
+	echo "BENCH repl_full_512m_recv_rss_kb $(cat "$SCRATCH/rss-v1")"
+
+	step "replication: a 1 % delta of random 4K writes"
+	# fio's random map: each 4K block at most once, 1 % of the volume.
+	/usr/bin/fio --name=d --filename="$d0" --rw=randwrite --bs=4k --direct=1 \
+		--ioengine=psync --size=512M --io_size=$((512 * 1048576 / 100 / 4096 * 4096)) \
+		--randrepeat=0 --output-format=json >"$SCRATCH/delta.json" 2>/dev/null ||
+		fail "fio delta"
+	written=$(/usr/bin/jq '.jobs[0].write.io_bytes' "$SCRATCH/delta.json")
+	receiver v1 /tmp/bdr
+	send v0 /tmp/bpri "$SCRATCH/delta-r.json"
+	/usr/bin/jq -c . "$SCRATCH/delta-r.json"
+	rs=$(/usr/bin/jq -r .replica_snap_id "$SCRATCH/delta-r.json")
+	cmp "$d0" "$("$FERRY" snapshots v1 --json | /usr/bin/jq -r ".[] | select(.id == $rs) | .device")" ||
+		fail "replica differs after the delta"
+	echo "BENCH repl_delta_written $written"
+	echo "BENCH repl_delta_changed $(/usr/bin/jq -r .bytes_changed "$SCRATCH/delta-r.json")"
+	echo "BENCH repl_delta_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/delta-r.json")"
+	if [ -x /usr/bin/rsync ]; then
+		echo "BENCH repl_delta_rsync_sent n/a"
+	else
+		echo "    no rsync in the VM image: the rsync --inplace comparison is skipped"
+		echo "BENCH repl_delta_rsync_sent skipped"
+	fi
+	ferry_detach v0
+	ferry_detach v1
+
+	for sz in 1g 4g; do
+		step "replication: peak RSS, full copy of $sz"
+		if [ $sz = 1g ]; then
+			dd if=/dev/zero of=/dev/vdc bs=1M count=8 oflag=direct status=none
+			ferry_attach s$sz /dev/vdb /dev/vdc --chunk "$CHUNK" >/dev/null || exit 1
+		else
+			# 256M of random data, the rest left sparse (ZERO frames).
+			dd if=/dev/urandom of=/dev/vdh bs=1M count=256 oflag=direct \
+				iflag=fullblock status=none
+			ferry_attach s$sz /dev/vdh /dev/vdi --chunk "$CHUNK" >/dev/null || exit 1
+		fi
+		dd if=/dev/zero of=/dev/vdk bs=1M count=8 oflag=direct status=none
+		ferry_attach r$sz /dev/vdj /dev/vdk --chunk "$CHUNK" >/dev/null || exit 1
+		receiver r$sz /tmp/bdr-$sz
+		t0=$(ns)
+		send s$sz /tmp/bpri-$sz "$SCRATCH/$sz.json"
+		t1=$(ns)
+		/usr/bin/jq -c . "$SCRATCH/$sz.json"
+		echo "BENCH repl_full_${sz}_ms $(((t1 - t0) / 1000000))"
+		echo "BENCH repl_full_${sz}_send_rss_kb $(cat "$SCRATCH/rss-send-s$sz")"
+		echo "BENCH repl_full_${sz}_recv_rss_kb $(cat "$SCRATCH/rss-r$sz")"
+		ferry_detach s$sz
+		ferry_detach r$sz
+	done
+}
+replication_bench
+
 echo "BENCH chunk_size $CHUNK"
 echo "BENCH done 1"
