@@ -5,7 +5,7 @@
 # point another catalog took is added, one deleted behind this catalog's
 # back is listed as deleted.
 # disks: 256M 256M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

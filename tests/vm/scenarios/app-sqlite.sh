@@ -6,7 +6,7 @@
 # it passes PRAGMA integrity_check and holds every row committed before
 # the snapshot command started.
 # disks: 512M 256M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -7,7 +7,7 @@
 # each survivor is labelled application and mounts with its sequence
 # number, the daemon stopped cleanly and the filesystem is writable.
 # disks: 512M 256M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -8,7 +8,7 @@
 # back to the primary's catalog. While the receiver runs it holds
 # STATE_DIR/v1.lock: `ferry failover v1` refuses with one line.
 # disks: 128M 128M 128M 128M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -5,7 +5,7 @@
 # starts is found by its first scan; drill=done and the drill.* result
 # tags never trigger a drill.
 # disks: 128M 128M 128M 128M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -8,7 +8,7 @@
 # during a drill goes through, and the drill changes neither the replica
 # nor its older snapshots.
 # disks: 128M 128M 128M 128M
-# timeout: 420
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -10,7 +10,7 @@
 # unreplicated writes of v0 undone, v1's new files there), sending about
 # the changed data only.
 # disks: 128M 128M 128M 128M
-# timeout: 360
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

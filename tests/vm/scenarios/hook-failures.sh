@@ -6,7 +6,7 @@
 # ferry.hook.freeze=1, and holds the data written before it. Without a hook
 # the label follows the mount: filesystem when mounted, crash when not.
 # disks: 256M 256M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

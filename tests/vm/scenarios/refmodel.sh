@@ -8,7 +8,7 @@
 # taken meanwhile: each writer's region in each snapshot is its state
 # after exactly one write between before and after `ferry snapshot`.
 # disks: 32M 384M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -7,7 +7,7 @@
 # point and its tags; the primary keeps no snapshot; older replica
 # snapshots keep their bytes.
 # disks: 128M 128M 128M 128M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

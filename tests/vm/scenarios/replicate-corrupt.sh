@@ -13,7 +13,7 @@
 #   ones (the frame was never written). The next run, damaging its first
 #   frame again, retries, completes, and the replica equals the source.
 # disks: 128M 128M 128M 128M
-# timeout: 420
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -4,7 +4,7 @@
 # lost its state refuses an incremental stream with one error line at the
 # sender, and --full brings it back.
 # disks: 128M 128M 128M 128M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -9,7 +9,7 @@
 # flight, a new `replicate --once` sends the same point, resumed, and
 # deletes the snapshot after the ack.
 # disks: 128M 128M 128M 128M
-# timeout: 420
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 

@@ -9,7 +9,7 @@
 # applied in order once it is back (the last of two values wins); a
 # data round carries queued updates too.
 # disks: 64M 64M 64M 64M
-# timeout: 300
+# timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
