@@ -613,7 +613,7 @@ static int drill_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ferr why;
-	int c, n, err;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = DRILL_DEFAULT_TIMEOUT_MS;
@@ -656,18 +656,8 @@ static int drill_parse(struct ferry_ctx *ctx, int argc, char **argv,
 			return ferr_set(e, -EINVAL, "unknown option");
 		}
 	}
-	n = argc - optind;
-	if (n < 1)
-		return ferr_set(e, -EINVAL, "missing volume NAME");
-	if (n > 2)
-		return ferr_set(e, -EINVAL, "unexpected argument '%s'",
-				argv[optind + 2]);
-	o->name = argv[optind];
-	err = check_volume_name(o->name, e);
-	if (!err && n == 2)
-		err = parse_snap_ref(argv[optind + 1], "SNAPID", &o->id,
-				     &o->point, e);
-	return err;
+	return name_and_optional_ref(argc, argv, &o->name, &o->id, &o->point,
+				     e);
 }
 
 static struct json_object *record_json(const struct drill_record *r)

@@ -152,6 +152,24 @@ static int name_and_id(int argc, char **argv, bool exact, const char **name,
 	return err;
 }
 
+int name_and_optional_ref(int argc, char **argv, const char **name,
+			  uint32_t *id, const char **point, struct ferr *e)
+{
+	int n = operand_count(argc);
+	int err;
+
+	if (n < 1)
+		return ferr_set(e, -EINVAL, "missing volume NAME");
+	if (n > 2)
+		return ferr_set(e, -EINVAL, "unexpected argument '%s'",
+				argv[optind + 2]);
+	*name = argv[optind];
+	err = check_volume_name(*name, e);
+	if (!err && n == 2)
+		err = parse_snap_ref(argv[optind + 1], "SNAPID", id, point, e);
+	return err;
+}
+
 int parse_snap_ref(const char *s, const char *what, uint32_t *id,
 		   const char **point, struct ferr *e)
 {

@@ -108,5 +108,8 @@ extern const char reconcile_usage[];
 /* A SNAPID operand, or a point id (sets *@point, *@id = 0). */
 int parse_snap_ref(const char *s, const char *what, uint32_t *id,
 		   const char **point, struct ferr *e);
+/* Operands NAME [SNAPID|POINT] after the options; *id, *point unset if absent. */
+int name_and_optional_ref(int argc, char **argv, const char **name,
+			  uint32_t *id, const char **point, struct ferr *e);
 
 #endif /* FERRY_CMD_SNAP_H */

@@ -203,7 +203,7 @@ static int failover_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, n, err;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	cli_getopt_reset();
@@ -214,18 +214,8 @@ static int failover_parse(struct ferry_ctx *ctx, int argc, char **argv,
 			return CLI_HELP;
 		cli_common_opt(ctx, c, optarg);
 	}
-	n = argc - optind;
-	if (n < 1)
-		return ferr_set(e, -EINVAL, "missing volume NAME");
-	if (n > 2)
-		return ferr_set(e, -EINVAL, "unexpected argument '%s'",
-				argv[optind + 2]);
-	a->name = argv[optind];
-	err = check_volume_name(a->name, e);
-	if (!err && n == 2)
-		err = parse_snap_ref(argv[optind + 1], "SNAPID", &a->id,
-				     &a->point, e);
-	return err;
+	return name_and_optional_ref(argc, argv, &a->name, &a->id, &a->point,
+				     e);
 }
 
 struct failover_result {
