@@ -200,6 +200,15 @@ static int check_extent(const struct wire_hdr *h, const struct wire_limits *lim,
 			t, (unsigned long long)h->arg0,
 			(unsigned long long)h->arg1,
 			(unsigned long long)lim->volume_size);
+	if (h->flags & WIRE_F_ZSTD) {
+		/* The length is the bound of what it decompresses to. */
+		if (!h->payload_len || h->payload_len >= h->arg1)
+			return ferr_set(
+				e, -EPROTO,
+				"compressed DATA frame carries %u bytes for a length of %llu (must be fewer)",
+				h->payload_len, (unsigned long long)h->arg1);
+		return 0;
+	}
 	if (h->type == WIRE_DATA && h->payload_len != h->arg1)
 		return ferr_set(
 			e, -EPROTO,
@@ -243,6 +252,16 @@ int wire_hdr_decode(const uint8_t in[WIRE_HDR_LEN],
 					"unknown required frame type %u",
 					h->type);
 		return WIRE_SKIP;
+	}
+	if (h->flags & WIRE_F_ZSTD) {
+		if (h->type != WIRE_DATA)
+			return ferr_set(e, -EPROTO,
+					"%s frame flagged as compressed",
+					wire_type_name(h->type));
+		if (!lim || !lim->zstd)
+			return ferr_set(
+				e, -EPROTO,
+				"compressed DATA frame without the ZSTD feature");
 	}
 	switch (h->type) {
 	case WIRE_HELLO:

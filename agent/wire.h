@@ -47,7 +47,12 @@ enum wire_type {
 
 /* Header flags. */
 #define WIRE_F_REQUIRED 0x0001U /* a peer that does not know the type fails */
-#define WIRE_F_KNOWN WIRE_F_REQUIRED
+/*
+ * DATA only, with the ZSTD feature: the payload is one zstd frame of
+ * fewer bytes than arg1 (the length), which it decompresses to exactly.
+ */
+#define WIRE_F_ZSTD 0x0002U
+#define WIRE_F_KNOWN (WIRE_F_REQUIRED | WIRE_F_ZSTD)
 
 /*
  * ERROR arg0: a frame arrived damaged (header or payload crc); none of it
@@ -60,8 +65,10 @@ enum wire_type {
 #define WIRE_FEAT_ZERO 0x2ULL /* ZERO frames */
 #define WIRE_FEAT_RESUME 0x4ULL /* RESUME answers STREAM_BEGIN */
 #define WIRE_FEAT_TAGS 0x8ULL /* TAG and TAG_ACK frames */
-#define WIRE_FEATURES \
-	(WIRE_FEAT_CRC32C | WIRE_FEAT_ZERO | WIRE_FEAT_RESUME | WIRE_FEAT_TAGS)
+#define WIRE_FEAT_ZSTD 0x10ULL /* DATA payloads may be zstd (WIRE_F_ZSTD) */
+#define WIRE_FEATURES                                           \
+	(WIRE_FEAT_CRC32C | WIRE_FEAT_ZERO | WIRE_FEAT_RESUME | \
+	 WIRE_FEAT_TAGS | WIRE_FEAT_ZSTD)
 #define WIRE_FEATURES_REQUIRED WIRE_FEAT_CRC32C
 
 struct wire_hdr {
@@ -77,6 +84,7 @@ struct wire_hdr {
 /* What the decoder checks DATA and ZERO against. */
 struct wire_limits {
 	uint64_t volume_size; /* 0: not known yet (no DATA/ZERO allowed) */
+	bool zstd; /* ZSTD negotiated: compressed DATA frames allowed */
 };
 
 /* Result of wire_hdr_decode(): a frame to handle or one to skip. */
@@ -97,7 +105,8 @@ void wire_hdr_encode_raw(uint8_t out[WIRE_HDR_LEN], const struct wire_hdr *h);
 /*
  * Checks and decodes a header: magic, header checksum, reserved bits,
  * payload size, and the per-type rules (DATA: payload = length, range
- * aligned and inside @lim's volume...). Returns WIRE_OK, WIRE_SKIP for an
+ * aligned and inside @lim's volume; compressed DATA: ZSTD negotiated,
+ * payload shorter than the length...). Returns WIRE_OK, WIRE_SKIP for an
  * unknown optional type (read and drop its payload), or a negative errno
  * with a reason in @e (-EPROTONOSUPPORT for an unknown required type).
  */
