@@ -184,7 +184,10 @@ static int serve_stream(const struct ferry_ctx *ctx,
 	    recv_resume_path(ctx->state_dir, a->name, rpath, sizeof(rpath)))
 		return ferr_set(e, -ENAMETOOLONG, "state path too long");
 	c->deadline_ms = mono_ms() + a->timeout_ms;
-	err = conn_hello(c, e);
+	err = conn_hello(c,
+			 a->no_compress ? WIRE_FEATURES & ~WIRE_FEAT_ZSTD :
+					  WIRE_FEATURES,
+			 e);
 	if (err)
 		return err;
 	err = conn_recv(c, &h, buf, sizeof(buf), e);
@@ -363,6 +366,15 @@ static void print_result(const struct ferry_ctx *ctx,
 		json_object_object_add(
 			o, "bytes_received",
 			json_object_new_int64((int64_t)c->bytes_received));
+		json_object_object_add(
+			o, "bytes_data",
+			json_object_new_int64((int64_t)r->st.data_bytes));
+		json_object_object_add(
+			o, "bytes_data_wire",
+			json_object_new_int64((int64_t)r->st.data_wire_bytes));
+		json_object_object_add(
+			o, "zstd_frames",
+			json_object_new_int64((int64_t)r->st.zstd_frames));
 		json_object_object_add(o, "from",
 				       json_object_new_string(c->peer));
 		json_object_object_add(

@@ -28,6 +28,7 @@ struct replicate_args {
 	int hook_timeout_ms; /* --hook-timeout, per hook phase */
 	bool accept_lower; /* --accept-lower-label */
 	bool keep_snapshot; /* --keep-snapshot: not deleted after the ack */
+	int compress_level; /* --compress[=LEVEL]: zstd level, 0 none */
 	bool progress;
 	bool verbose;
 };
@@ -37,6 +38,7 @@ struct receive_args {
 	const char *listen; /* ADDR:PORT */
 	bool once;
 	int timeout_ms; /* idle time allowed within a stream */
+	bool no_compress; /* --no-compress: ZSTD not offered */
 	bool verbose;
 	bool drill; /* a --drill-* option: run the drill watch beside */
 	const char *drill_check; /* --drill-check CMD, NULL: built-in */

@@ -45,6 +45,10 @@ struct point_result {
 	const char *why; /* of a full copy: first, requested, cbt-reset... */
 	uint64_t bytes_sent; /* all connections of the round */
 	uint64_t bytes_changed;
+	uint64_t data_bytes; /* DATA frames' bytes, all connections */
+	uint64_t data_wire_bytes; /* the same as on the wire (compressed) */
+	uint64_t zstd_frames;
+	const char *compress; /* "off", "zstd", "unsupported-by-peer" */
 	uint64_t resumed_from; /* highest RESUME offset received */
 	bool resumed_point; /* the point was in flight from an earlier run */
 	unsigned int connections;
@@ -94,6 +98,32 @@ static bool retryable(int err)
 	       err == -ECONNABORTED || err == -ENOTCONN;
 }
 
+/*
+ * --compress: use it if the receiver offers it, else send raw and say so,
+ * once per process (not an error: compression is an optimisation).
+ */
+static void compress_check(const struct replicate_args *a, const struct conn *c,
+			   struct point_result *res)
+{
+	static bool said;
+
+	if (!a->compress_level) {
+		res->compress = "off";
+		return;
+	}
+	if (c->features & WIRE_FEAT_ZSTD) {
+		res->compress = "zstd";
+		return;
+	}
+	res->compress = "unsupported-by-peer";
+	if (!said)
+		ferry_warn(
+			"replicate",
+			"%s: %s does not offer compression; sending uncompressed",
+			a->name, a->to);
+	said = true;
+}
+
 /* One connection: HELLO, BEGIN, the data, END, ARRIVED, ACK. */
 static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 		     const char *dev, const struct extent *x, size_t n,
@@ -103,7 +133,9 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	static uint8_t buf[WIRE_BEGIN_MAX];
 	struct xfer_opts o = { .verbose = a->verbose,
 			       .progress = a->progress,
-			       .bwlimit = a->bwlimit };
+			       .bwlimit = a->bwlimit,
+			       .compress_level = a->compress_level };
+	uint64_t offer = WIRE_FEATURES;
 	struct extent *left = NULL;
 	struct xfer_stats st;
 	struct wire_hdr h;
@@ -117,9 +149,12 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 		return err;
 	res->connections++;
 	c.deadline_ms = deadline;
-	err = conn_hello(&c, e);
+	if (!a->compress_level)
+		offer &= ~WIRE_FEAT_ZSTD;
+	err = conn_hello(&c, offer, e);
 	if (err)
 		goto out;
+	compress_check(a, &c, res);
 	len = wire_begin_encode(b, buf, sizeof(buf));
 	if (!len) {
 		err = ferr_set(e, -E2BIG, "STREAM_BEGIN does not fit");
@@ -163,6 +198,9 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	}
 	err = xfer_send(&c, fd, left, n, &o, &st, e);
 	close(fd);
+	res->data_bytes += st.data_bytes;
+	res->data_wire_bytes += st.data_wire_bytes;
+	res->zstd_frames += st.zstd_frames;
 	if (err)
 		goto out;
 	err = conn_recv(&c, &h, buf, sizeof(buf), e);
@@ -344,6 +382,7 @@ static int replicate_point(struct ferry_ctx *ctx,
 	int err, tries;
 
 	memset(res, 0, sizeof(*res));
+	res->compress = "off";
 	if (repl_base_path(ctx->state_dir, a->name, path, sizeof(path)))
 		return ferr_set(e, -ENAMETOOLONG, "state path too long");
 	err = repl_state_load(path, &base, e);
@@ -496,7 +535,8 @@ static int tags_round(const struct replicate_args *a, struct point_result *res,
 		if (!err) {
 			res->connections++;
 			c.deadline_ms = deadline;
-			err = conn_hello(&c, e);
+			err = conn_hello(&c, WIRE_FEATURES & ~WIRE_FEAT_ZSTD,
+					 e);
 			if (!err && !(c.features & WIRE_FEAT_TAGS))
 				err = ferr_set(e, -EPROTONOSUPPORT,
 					       "%s does not take tag updates",
@@ -547,6 +587,12 @@ static int print_tags(const struct ferry_ctx *ctx,
 	return fflush(stdout) ? -EIO : 0;
 }
 
+/* Bytes of data per byte on the wire; 1 when nothing was sent. */
+static double ratio(uint64_t data, uint64_t wire)
+{
+	return wire ? (double)data / (double)wire : 1.0;
+}
+
 static int print_result(const struct ferry_ctx *ctx,
 			const struct replicate_args *a,
 			const struct point_result *r)
@@ -578,6 +624,21 @@ static int print_result(const struct ferry_ctx *ctx,
 		json_object_object_add(
 			o, "bytes_changed",
 			json_object_new_int64((int64_t)r->bytes_changed));
+		json_object_object_add(
+			o, "bytes_data",
+			json_object_new_int64((int64_t)r->data_bytes));
+		json_object_object_add(
+			o, "bytes_data_wire",
+			json_object_new_int64((int64_t)r->data_wire_bytes));
+		json_object_object_add(o, "compress",
+				       json_object_new_string(r->compress));
+		json_object_object_add(
+			o, "compression_ratio",
+			json_object_new_double(
+				ratio(r->data_bytes, r->data_wire_bytes)));
+		json_object_object_add(
+			o, "zstd_frames",
+			json_object_new_int64((int64_t)r->zstd_frames));
 		json_object_object_add(o, "seconds",
 				       json_object_new_double(r->seconds));
 		json_object_object_add(o, "to", json_object_new_string(a->to));
@@ -610,6 +671,12 @@ static int print_result(const struct ferry_ctx *ctx,
 	if (r->resumed_from)
 		printf("%s point %s resumed at offset %" PRIu64 "\n", a->name,
 		       r->point, r->resumed_from);
+	if (strcmp(r->compress, "off"))
+		printf("%s point %s compression %s: %" PRIu64
+		       " bytes of data as %" PRIu64 " on the wire (%.2fx)\n",
+		       a->name, r->point, r->compress, r->data_bytes,
+		       r->data_wire_bytes,
+		       ratio(r->data_bytes, r->data_wire_bytes));
 	return fflush(stdout) ? -EIO : 0;
 }
 

@@ -395,12 +395,12 @@ int conn_recv(struct conn *c, struct wire_hdr *h, void *buf, uint32_t cap,
 	return conn_recv_body(c, h, buf, e);
 }
 
-int conn_hello(struct conn *c, struct ferr *e)
+int conn_hello(struct conn *c, uint64_t features, struct ferr *e)
 {
 	struct wire_hello mine = {
 		.version_min = WIRE_VERSION,
 		.version_max = WIRE_VERSION,
-		.features = WIRE_FEATURES,
+		.features = (features & WIRE_FEATURES) | WIRE_FEATURES_REQUIRED,
 		.required = WIRE_FEATURES_REQUIRED,
 	};
 	struct wire_hello peer;
@@ -423,6 +423,7 @@ int conn_hello(struct conn *c, struct ferr *e)
 	if (!err)
 		err = wire_negotiate(&mine, &peer, &c->version, &c->features,
 				     e);
+	c->lim.zstd = !err && (c->features & WIRE_FEAT_ZSTD);
 	if (err)
 		conn_send_error(c, e->msg);
 	return err;

@@ -39,8 +39,11 @@ int conn_listen(const char *addr, struct ferr *e);
 int conn_accept(struct conn *c, int lfd, struct ferr *e);
 void conn_close(struct conn *c);
 
-/* Both sides send HELLO, then read the peer's and negotiate. */
-int conn_hello(struct conn *c, struct ferr *e);
+/*
+ * Both sides send HELLO offering @features (of WIRE_FEATURES; the
+ * required ones always), then read the peer's and negotiate.
+ */
+int conn_hello(struct conn *c, uint64_t features, struct ferr *e);
 
 /* A frame with an optional payload; counts bytes and sequence numbers. */
 int conn_send(struct conn *c, uint16_t type, uint64_t arg0, uint64_t arg1,

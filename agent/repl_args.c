@@ -11,6 +11,7 @@
 #include "cmd_drill.h"
 #include "cmd_repl.h"
 #include "cmd_snap.h"
+#include "compress.h"
 #include "conn.h"
 #include "drill.h"
 #include "duration.h"
@@ -22,7 +23,7 @@ const char replicate_usage[] =
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
 	"                       [--bwlimit RATE] [--hook CMD [--hook-shell]\n"
 	"                       [--hook-timeout SECONDS] [--accept-lower-label]]\n"
-	"                       [--keep-snapshot]\n"
+	"                       [--keep-snapshot] [--compress[=LEVEL]]\n"
 	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
 	"  Take a new point of volume NAME, send it (only the blocks changed\n"
@@ -31,6 +32,8 @@ const char replicate_usage[] =
 	"  --timeout SECONDS  per point, from snapshot to ack (default 600)\n"
 	"  --full             send the whole volume even if a base exists\n"
 	"  --bwlimit RATE     at most RATE bytes per second (K, M, G suffixes)\n"
+	"  --compress[=LEVEL] zstd-compress the data frames (LEVEL 1..19,\n"
+	"                     default 3) if the receiver offers it\n"
 	"  --hook CMD         take the point as ferry snapshot --hook does\n"
 	"                     (CMD freeze / CMD thaw, label application);\n"
 	"                     --hook-shell, --hook-timeout, --accept-lower-label\n"
@@ -43,7 +46,8 @@ const char replicate_usage[] =
 
 const char receive_usage[] =
 	"usage: ferry receive NAME --listen ADDR:PORT [--once]\n"
-	"                     [--timeout SECONDS] [--verbose] [--json]\n"
+	"                     [--timeout SECONDS] [--no-compress]\n"
+	"                     [--verbose] [--json]\n"
 	"                     [--drill-check CMD] [--drill-tag KEY]\n"
 	"                     [--drill-timeout SECONDS] [--drill-budget SIZE]\n"
 	"                     [--drill-every DURATION]\n"
@@ -51,6 +55,7 @@ const char receive_usage[] =
 	"  flush, report arrival, snapshot it with the point's tags, and\n"
 	"  acknowledge. Runs until killed; --once ends after one stream.\n"
 	"  --timeout SECONDS  longest silence within a stream (default 600)\n"
+	"  --no-compress      do not offer compressed data frames to senders\n"
 	"  --drill-*          also run the drill watch on NAME (as ferry watch\n"
 	"                     --check/--drill-tag/--timeout/--budget): a tag\n"
 	"                     KEY=requested arriving from the primary starts a\n"
@@ -79,6 +84,8 @@ enum {
 	OPT_DRILL_BUDGET,
 	OPT_DRILL_EVERY,
 	OPT_KEEP_SNAPSHOT,
+	OPT_COMPRESS,
+	OPT_NO_COMPRESS,
 };
 
 #define DEFAULT_TIMEOUT_MS 600000
@@ -118,6 +125,7 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
 		{ "keep-snapshot", no_argument, NULL, OPT_KEEP_SNAPSHOT },
+		{ "compress", optional_argument, NULL, OPT_COMPRESS },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,6 +177,19 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 			a->keep_snapshot = true;
 			err = 0;
 			break;
+		case OPT_COMPRESS: {
+			struct ferr why;
+
+			a->compress_level = COMPRESS_LEVEL_DEFAULT;
+			err = optarg ? compress_parse_level(optarg,
+							    &a->compress_level,
+							    &why) :
+				       0;
+			if (err)
+				err = ferr_set(e, err, "--compress: %s",
+					       why.msg);
+			break;
+		}
 		case OPT_TAGS_ONLY:
 			a->tags_only = true;
 			err = 0;
@@ -221,6 +242,10 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->hook && a->tags_only)
 		return ferr_set(e, -EINVAL,
 				"--hook takes a point; --tags-only takes none");
+	if (a->compress_level && a->tags_only)
+		return ferr_set(
+			e, -EINVAL,
+			"--compress compresses a point's data; --tags-only sends none");
 	if (a->keep_snapshot && (a->tags_only || a->every_ms))
 		return ferr_set(e, -EINVAL,
 				"--keep-snapshot needs --once and a point");
@@ -240,6 +265,7 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
 		{ "drill-check", required_argument, NULL, OPT_DRILL_CHECK },
 		{ "drill-tag", required_argument, NULL, OPT_DRILL_TAG },
 		{ "drill-timeout", required_argument, NULL, OPT_DRILL_TIMEOUT },
@@ -278,6 +304,10 @@ int receive_parse(struct ferry_ctx *ctx, int argc, char **argv,
 			break;
 		case OPT_VERBOSE:
 			a->verbose = true;
+			err = 0;
+			break;
+		case OPT_NO_COMPRESS:
+			a->no_compress = true;
 			err = 0;
 			break;
 		case OPT_DRILL_CHECK:

@@ -27,6 +27,11 @@ struct xfer_opts {
 	int idle_ms; /* receiver: longest wait for a frame (0: none) */
 	uint64_t bwlimit; /* sender: bytes per second (0: no limit) */
 	/*
+	 * Sender: zstd level of DATA payloads (0: none); used only when the
+	 * connection negotiated WIRE_FEAT_ZSTD.
+	 */
+	int compress_level;
+	/*
 	 * Receiver: frames must come in offset order from @start (the
 	 * resume offset); every RESUME_EVERY bytes the writes are drained
 	 * and flushed and @checkpoint is told the durable offset.
@@ -37,7 +42,9 @@ struct xfer_opts {
 };
 
 struct xfer_stats {
-	uint64_t data_bytes; /* DATA payloads */
+	uint64_t data_bytes; /* DATA payloads, decompressed */
+	uint64_t data_wire_bytes; /* DATA payloads as on the wire */
+	uint64_t zstd_frames; /* DATA frames sent compressed */
 	uint64_t zero_bytes; /* covered by ZERO frames */
 	uint64_t frames; /* DATA + ZERO */
 	uint64_t total; /* bytes of the extents to send */

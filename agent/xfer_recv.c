@@ -8,6 +8,12 @@
  * while it runs. ZERO frames write from a registered zero buffer.
  * Nothing is reported arrived before every write completed and the
  * device was flushed.
+ *
+ * A compressed DATA frame (ZSTD negotiated) is read into one more buffer
+ * beside the arena, its crc checked there (the crc covers the bytes on
+ * the wire), and decompressed into the slot, bounded by the frame's
+ * length and required to fill it exactly; otherwise it is refused, and
+ * nothing of it is written.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "resume.h"
 #include "ring.h"
 #include "xfer.h"
@@ -33,6 +40,8 @@ struct receiver {
 	uint32_t zero_len[XFER_DEPTH * 4];
 	uint64_t zero_off[XFER_DEPTH * 4];
 	bool zero_busy[XFER_DEPTH * 4];
+	struct decompressor *z; /* ZSTD negotiated */
+	uint8_t *zbuf; /* a compressed payload, XFER_IO_SIZE */
 };
 
 #define ZERO_TAG (1ULL << 32)
@@ -150,6 +159,12 @@ static int setup(struct receiver *r, const struct xfer_opts *o, struct ferr *e)
 	}
 	err = ring_init(&r->ring, r->nslots + NZERO, iov, r->nslots + 1,
 			o->verbose, e);
+	if (!err && (r->c->features & WIRE_FEAT_ZSTD)) {
+		err = decompressor_new(&r->z, e);
+		r->zbuf = err ? NULL : malloc(XFER_IO_SIZE);
+		if (!err && !r->zbuf)
+			err = ferr_set(e, -ENOMEM, "out of memory");
+	}
 	if (!err && o->verbose) {
 		char how[128];
 
@@ -182,6 +197,39 @@ static int bad_frame(const struct wire_hdr *h, struct ferr *e)
 			"%s (offset %llu, %llu bytes): refused, not written",
 			why, (unsigned long long)h->arg0,
 			(unsigned long long)h->arg1);
+}
+
+/*
+ * A DATA frame's payload into slot @i, checked: its crc (-EBADMSG: damaged
+ * in transit, the sender may resume), then, compressed, its expansion to
+ * exactly the frame's length (-EPROTO: refused for good).
+ */
+static int recv_data(struct receiver *r, const struct wire_hdr *h,
+		     unsigned int i, struct xfer_stats *st, struct ferr *e)
+{
+	int err;
+
+	if (!(h->flags & WIRE_F_ZSTD)) {
+		err = conn_recv_body(r->c, h, slot_buf(r, i), e);
+		if (err == -EBADMSG)
+			return bad_frame(h, e);
+		if (!err)
+			st->data_wire_bytes += h->payload_len;
+		return err;
+	}
+	if (!r->z) /* wire_hdr_decode() refuses it first */
+		return ferr_set(e, -EPROTO, "unexpected compressed DATA frame");
+	err = conn_recv_body(r->c, h, r->zbuf, e);
+	if (err == -EBADMSG)
+		return bad_frame(h, e);
+	if (err)
+		return err;
+	err = decompress_data(r->z, h, r->zbuf, slot_buf(r, i), e);
+	if (err)
+		return err;
+	st->data_wire_bytes += h->payload_len;
+	st->zstd_frames++;
+	return 0;
 }
 
 /* Frames come in offset order; what lies below the last one is written. */
@@ -237,9 +285,7 @@ static int stream(struct receiver *r, unsigned int lbs,
 			i = free_slot(r, e);
 			if (i < 0)
 				return i;
-			err = conn_recv_body(r->c, &h, slot_buf(r, i), e);
-			if (err == -EBADMSG)
-				return bad_frame(&h, e);
+			err = recv_data(r, &h, (unsigned int)i, st, e);
 			if (err)
 				return err;
 			r->busy[i] = true;
@@ -328,5 +374,7 @@ int xfer_recv(struct conn *c, int dev_fd, unsigned int lbs,
 	free(r.len);
 	free(r.off);
 	free(r.arena);
+	free(r.zbuf);
+	decompressor_free(r.z);
 	return err;
 }

@@ -7,6 +7,11 @@
  * send covers header and payload. Pieces go to slots round robin and are
  * sent in the same order, one send at a time: reads complete in any
  * order, frames leave in sequence.
+ *
+ * With compression, a piece is compressed when its turn to be sent comes
+ * into one more buffer, [header | payload], beside the arena: with one
+ * send in flight, one is enough, and memory stays bounded. A piece that
+ * does not shrink goes raw from its slot, as without compression.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "resume.h"
 #include "ring.h"
 #include "xfer.h"
@@ -50,6 +56,8 @@ struct sender {
 	struct xfer_stats *st;
 	struct progress prog;
 	struct bwlimit bw;
+	struct compressor *z; /* NULL: no compression */
+	uint8_t *zframe; /* WIRE_HDR_LEN + XFER_IO_SIZE: a compressed frame */
 };
 
 static bool next_piece(struct sender *s, uint64_t *off, uint32_t *len)
@@ -95,7 +103,8 @@ static int issue_reads(struct sender *s, struct ferr *e)
  * payload byte of the N-th DATA frame this process sends, after its crc
  * was computed; once per process.
  */
-static void test_corrupt(struct slot *sl, uint64_t seq)
+static void test_corrupt(struct slot *sl, uint8_t *payload, uint32_t len,
+			 uint64_t seq)
 {
 	static long long left = -1;
 	const char *v;
@@ -108,7 +117,7 @@ static void test_corrupt(struct slot *sl, uint64_t seq)
 	}
 	if (!left || --left)
 		return;
-	sl->data[sl->len / 2] ^= 0x5a;
+	payload[len / 2] ^= 0x5a;
 	fprintf(stderr,
 		"ferry: test: FERRY_TEST_CORRUPT_FRAME: DATA frame %llu at offset %llu corrupted\n",
 		(unsigned long long)seq, (unsigned long long)sl->off);
@@ -119,6 +128,7 @@ static int issue_send(struct sender *s, struct ferr *e)
 {
 	unsigned int i = s->done % s->nslots;
 	struct slot *sl = &s->slots[i];
+	size_t flen = 0;
 	bool zero;
 	int err;
 
@@ -132,12 +142,23 @@ static int issue_send(struct sender *s, struct ferr *e)
 				sl->len, NULL, 0);
 		sl->frame_len = WIRE_HDR_LEN;
 		s->st->zero_bytes += sl->len;
+	} else if (s->z &&
+		   (flen = compress_data_frame(s->z, s->zframe, s->c->tx_seq,
+					       sl->off, sl->data, sl->len))) {
+		test_corrupt(sl, s->zframe + WIRE_HDR_LEN,
+			     (uint32_t)(flen - WIRE_HDR_LEN), s->c->tx_seq++);
+		sl->frame = s->zframe;
+		sl->frame_len = (uint32_t)flen;
+		s->st->data_bytes += sl->len;
+		s->st->data_wire_bytes += flen - WIRE_HDR_LEN;
+		s->st->zstd_frames++;
 	} else {
 		wire_hdr_encode(sl->frame, WIRE_DATA, s->c->tx_seq, sl->off,
 				sl->len, sl->data, sl->len);
-		test_corrupt(sl, s->c->tx_seq++);
+		test_corrupt(sl, sl->data, sl->len, s->c->tx_seq++);
 		sl->frame_len = WIRE_HDR_LEN + sl->len;
 		s->st->data_bytes += sl->len;
+		s->st->data_wire_bytes += sl->len;
 	}
 	s->st->frames++;
 	sl->sent = 0;
@@ -213,12 +234,18 @@ static int setup(struct sender *s, const struct xfer_opts *o, struct ferr *e)
 	}
 	err = ring_init(&s->ring, s->nslots * 2, iov, s->nslots, o->verbose, e);
 	free(iov);
+	if (!err && o->compress_level && (s->c->features & WIRE_FEAT_ZSTD)) {
+		err = compressor_new(&s->z, o->compress_level, e);
+		s->zframe = err ? NULL : malloc(WIRE_HDR_LEN + XFER_IO_SIZE);
+		if (!err && !s->zframe)
+			err = ferr_set(e, -ENOMEM, "out of memory");
+	}
 	if (!err && o->verbose) {
 		char how[128];
 
 		ring_describe(&s->ring, how, sizeof(how));
-		fprintf(stderr, "ferry: sending with %s, %u x %u KiB\n", how,
-			s->nslots, XFER_IO_SIZE / 1024);
+		fprintf(stderr, "ferry: sending with %s, %u x %u KiB%s\n", how,
+			s->nslots, XFER_IO_SIZE / 1024, s->z ? ", zstd" : "");
 	}
 	return err;
 }
@@ -278,5 +305,7 @@ out:
 	}
 	free(s.slots);
 	free(s.arena);
+	free(s.zframe);
+	compressor_free(s.z);
 	return err;
 }

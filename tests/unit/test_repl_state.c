@@ -313,6 +313,54 @@ static void receive_drill_args(void **state)
 			 -EINVAL);
 }
 
+static void compress_args(void **state)
+{
+	struct replicate_args r;
+	struct receive_args v;
+	struct ferr e;
+
+	(void)state;
+	/* Off by default, at both ends. */
+	assert_int_equal(
+		parse_rep(ARGV("replicate", "v0", "--to", "h:1", "--once"), &r,
+			  &e),
+		0);
+	assert_int_equal(r.compress_level, 0);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--compress"),
+				   &r, &e),
+			 0);
+	assert_int_equal(r.compress_level, 3);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--compress=9",
+					"--to", "h:1", "--once"),
+				   &r, &e),
+			 0);
+	assert_int_equal(r.compress_level, 9);
+	assert_string_equal(r.name, "v0");
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--compress=0"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--compress"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--compress=fast"),
+				   &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--tags-only", "--compress"),
+				   &r, &e),
+			 -EINVAL);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen", "h:1"),
+				    &v, &e),
+			 0);
+	assert_false(v.no_compress);
+	assert_int_equal(parse_recv(ARGV("receive", "v1", "--listen", "h:1",
+					 "--no-compress"),
+				    &v, &e),
+			 0);
+	assert_true(v.no_compress);
+}
+
 static void receive_args(void **state)
 {
 	struct receive_args r;
@@ -345,6 +393,7 @@ int main(void)
 		cmocka_unit_test(replicate_hook_args),
 		cmocka_unit_test(receive_drill_args),
 		cmocka_unit_test(receive_args),
+		cmocka_unit_test(compress_args),
 	};
 
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
