@@ -2,13 +2,39 @@
 /*
  * libFuzzer harness for the replication frame decoder: whatever a peer
  * sends goes through wire_hdr_decode() and the payload decoders; a
- * decoded header is re-encoded and must decode to the same fields.
+ * decoded header is re-encoded and must decode to the same fields. A
+ * compressed DATA frame is decompressed into a buffer of its declared
+ * length (plus a guard that must stay untouched), and the raw input is
+ * decompressed too, so malformed zstd frames reach the decoder.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compress.h"
 #include "wire.h"
+
+#define GUARD 64
+
+/*
+ * Decompresses @len bytes into exactly @want: a success fills them, and
+ * nothing past them is ever written.
+ */
+static void expand(const uint8_t *p, size_t len, size_t want)
+{
+	static uint8_t dst[WIRE_MAX_PAYLOAD + GUARD];
+	static struct decompressor *z;
+	struct ferr e;
+	size_t i;
+
+	if (!z && decompressor_new(&z, &e))
+		abort();
+	memset(dst + want, 0xa5, GUARD);
+	decompress_frame(z, p, len, dst, want, &e);
+	for (i = 0; i < GUARD; i++)
+		if (dst[want + i] != 0xa5)
+			abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct wire_begin b;
 	static struct wire_tags t;
 	static uint8_t out[WIRE_TAGS_MAX];
-	struct wire_limits lim = { .volume_size = 64ULL << 20 };
+	struct wire_limits lim = { .volume_size = 64ULL << 20, .zstd = true };
 	char text[WIRE_REASON_MAX + 1];
 	uint8_t again[WIRE_HDR_LEN];
 	struct wire_hello hello;
@@ -30,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The payload decoders on the raw input, too. */
 	wire_begin_decode(data, size, &b, &e);
 	wire_hello_decode(data, size, &hello, &e);
+	expand(data, size, 4096);
 	/* A decoded TAG payload re-encodes to the same bytes. */
 	if (!wire_tags_decode(data, size, &t, &e) &&
 	    (wire_tags_encode(&t, out, sizeof(out)) != size ||
@@ -82,6 +109,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case WIRE_ZERO:
 		if (h.arg0 + h.arg1 > lim.volume_size)
 			abort();
+		if (h.flags & WIRE_F_ZSTD) {
+			if (h.type != WIRE_DATA || !h.payload_len ||
+			    h.payload_len >= h.arg1 ||
+			    h.arg1 > WIRE_MAX_PAYLOAD)
+				abort();
+			expand(p, h.payload_len, (size_t)h.arg1);
+		}
 		break;
 	}
 	return 0;

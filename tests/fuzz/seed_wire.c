@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compress.h"
 #include "wire.h"
 
 static void put(const char *dir, const char *name, uint16_t type, uint64_t a0,
@@ -22,6 +23,30 @@ static void put(const char *dir, const char *name, uint16_t type, uint64_t a0,
 	fwrite(hdr, 1, sizeof(hdr), f);
 	if (p)
 		fwrite(p, 1, len, f);
+	fclose(f);
+}
+
+/* A compressed DATA frame (feature ZSTD) of 8 KiB of text. */
+static void put_zstd(const char *dir)
+{
+	static uint8_t data[8192], frame[WIRE_HDR_LEN + sizeof(data)];
+	struct compressor *z;
+	struct ferr e;
+	char path[4096];
+	size_t i, n;
+	FILE *f;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)("ferry zstd seed\n"[i % 16]);
+	if (compressor_new(&z, COMPRESS_LEVEL_DEFAULT, &e))
+		return;
+	n = compress_data_frame(z, frame, 0, 4096, data, sizeof(data));
+	compressor_free(z);
+	snprintf(path, sizeof(path), "%s/seed-data-zstd", dir);
+	f = n ? fopen(path, "wb") : NULL;
+	if (!f)
+		return;
+	fwrite(frame, 1, n, f);
 	fclose(f);
 }
 
@@ -49,6 +74,7 @@ int main(int argc, char **argv)
 	memset(buf, 7, 4096);
 	put(argv[1], "data", WIRE_DATA, 8192, 4096, buf, 4096);
 	put(argv[1], "zero", WIRE_ZERO, 0, 65536, NULL, 0);
+	put_zstd(argv[1]);
 	put(argv[1], "end", WIRE_STREAM_END, 69632, 2, NULL, 0);
 	put(argv[1], "error", WIRE_ERROR, 0, 0, (const uint8_t *)"no", 2);
 	put(argv[1], "ack", WIRE_ACK, 3, 0, (const uint8_t *)"b", 1);
