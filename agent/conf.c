@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compress.h"
 #include "conf.h"
 #include "conn.h"
 #include "duration.h"
@@ -552,7 +553,35 @@ static void parse_group(struct conf *c, const config_setting_t *s, int idx)
 
 /* ---- replication ---- */
 
-static const char *const repl_keys[] = { "volume", "to", "every", NULL };
+static const char *const repl_keys[] = { "volume", "to", "every", "compress",
+					 NULL };
+
+/*
+ * 'compress': true (the default level), false, or a level; as replicate
+ * --compress[=LEVEL]. Returns the level, 0 for none.
+ */
+static int get_compress(struct conf *c, const config_setting_t *s,
+			const char *where)
+{
+	const config_setting_t *m = config_setting_get_member(s, "compress");
+	int v;
+
+	if (!m)
+		return 0;
+	if (config_setting_type(m) == CONFIG_TYPE_BOOL)
+		return get_bool(c, s, "compress", where) ?
+			       COMPRESS_LEVEL_DEFAULT :
+			       0;
+	v = config_setting_type(m) == CONFIG_TYPE_INT ?
+		    config_setting_get_int(m) :
+		    0;
+	if (v < 1 || v > COMPRESS_LEVEL_MAX) {
+		conf_err(c, m, "'compress' must be true, false or 1..%d%s",
+			 COMPRESS_LEVEL_MAX, where);
+		return 0;
+	}
+	return v;
+}
 
 static void parse_repl(struct conf *c, const config_setting_t *s, int idx)
 {
@@ -593,6 +622,7 @@ static void parse_repl(struct conf *c, const config_setting_t *s, int idx)
 			 e.msg, where);
 		r->to = NULL;
 	}
+	r->compress_level = get_compress(c, s, where);
 	got = get_duration(c, s, "every", &r->every_s, where);
 	if (!got)
 		conf_err(c, s, "missing 'every'%s", where);

@@ -51,6 +51,7 @@ struct conf_repl {
 	char volume[FERRY_NAME_MAX + 1];
 	const char *to; /* HOST:PORT */
 	uint64_t every_s;
+	int compress_level; /* 'compress': zstd level, 0 off */
 	int line;
 };
 

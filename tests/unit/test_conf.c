@@ -33,8 +33,8 @@ static const char good[] =
 	"  { name = \"plain\"; volumes = [ \"spare\" ]; schedule = { every = 30; }; }\n"
 	");\n"
 	"replication = (\n"
-	"  { volume = \"db\"; to = \"dr.example:7000\"; every = \"10m\"; },\n"
-	"  { volume = \"logs\"; to = \"[fd00::2]:7000\"; every = \"1h\"; }\n"
+	"  { volume = \"db\"; to = \"dr.example:7000\"; every = \"10m\"; compress = true; },\n"
+	"  { volume = \"logs\"; to = \"[fd00::2]:7000\"; every = \"1h\"; compress = 9; }\n"
 	");\n";
 
 static struct conf *load(const char *text)
@@ -103,6 +103,8 @@ static void good_file(void **state)
 	assert_string_equal(r[0].to, "dr.example:7000");
 	assert_int_equal(r[0].every_s, 600);
 	assert_int_equal(r[1].line, 24);
+	assert_int_equal(r[0].compress_level, 3);
+	assert_int_equal(r[1].compress_level, 9);
 	conf_free(c);
 }
 
@@ -209,6 +211,14 @@ static const struct {
 	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
 	  "replication = (\n { volume = \"a\"; to = \"h:1\"; }\n);\n",
 	  "t.conf:3: missing 'every' in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   compress = 0; }\n);\n",
+	  "t.conf:4: 'compress' must be true, false or 1..19 in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   compress = \"fast\"; }\n);\n",
+	  "t.conf:4: 'compress' must be true, false or 1..19 in replication[0]" },
 	{ "groups = (\n { volumes = [ ]; }\n);\n", NULL },
 };
 
