@@ -38,6 +38,8 @@ struct slot {
 	uint8_t *frame; /* header, then payload */
 	uint32_t frame_len;
 	uint32_t sent; /* bytes of the frame sent */
+	uint16_t type; /* WIRE_DATA or WIRE_ZERO */
+	bool zstd; /* the payload is compressed */
 };
 
 struct sender {
@@ -141,7 +143,6 @@ static int issue_send(struct sender *s, struct ferr *e)
 		wire_hdr_encode(sl->frame, WIRE_ZERO, s->c->tx_seq++, sl->off,
 				sl->len, NULL, 0);
 		sl->frame_len = WIRE_HDR_LEN;
-		s->st->zero_bytes += sl->len;
 	} else if (s->z &&
 		   (flen = compress_data_frame(s->z, s->zframe, s->c->tx_seq,
 					       sl->off, sl->data, sl->len))) {
@@ -149,18 +150,14 @@ static int issue_send(struct sender *s, struct ferr *e)
 			     (uint32_t)(flen - WIRE_HDR_LEN), s->c->tx_seq++);
 		sl->frame = s->zframe;
 		sl->frame_len = (uint32_t)flen;
-		s->st->data_bytes += sl->len;
-		s->st->data_wire_bytes += flen - WIRE_HDR_LEN;
-		s->st->zstd_frames++;
 	} else {
 		wire_hdr_encode(sl->frame, WIRE_DATA, s->c->tx_seq, sl->off,
 				sl->len, sl->data, sl->len);
 		test_corrupt(sl, sl->data, sl->len, s->c->tx_seq++);
 		sl->frame_len = WIRE_HDR_LEN + sl->len;
-		s->st->data_bytes += sl->len;
-		s->st->data_wire_bytes += sl->len;
 	}
-	s->st->frames++;
+	sl->type = zero ? WIRE_ZERO : WIRE_DATA;
+	sl->zstd = flen != 0;
 	sl->sent = 0;
 	if (s->bw.rate) {
 		long long wait =
@@ -176,6 +173,23 @@ static int issue_send(struct sender *s, struct ferr *e)
 	sl->state = SLOT_SENDING;
 	s->sending = true;
 	return 0;
+}
+
+/*
+ * A frame all sent: counted, so that after a failed connection the
+ * totals (and the wire bytes of compressed frames) are what left.
+ */
+static void account(struct xfer_stats *st, const struct slot *sl)
+{
+	st->frames++;
+	if (sl->type == WIRE_ZERO) {
+		st->zero_bytes += sl->len;
+		return;
+	}
+	st->data_bytes += sl->len;
+	st->data_wire_bytes += sl->frame_len - WIRE_HDR_LEN;
+	if (sl->zstd)
+		st->zstd_frames++;
 }
 
 static int on_cqe(struct sender *s, const struct ring_cqe *cq, struct ferr *e)
@@ -205,6 +219,7 @@ static int on_cqe(struct sender *s, const struct ring_cqe *cq, struct ferr *e)
 	if (sl->sent < sl->frame_len) /* short send: the rest, in order */
 		return ring_send(&s->ring, s->c->fd, sl->frame + sl->sent,
 				 sl->frame_len - sl->sent, SEND_TAG | i);
+	account(s->st, sl);
 	sl->state = SLOT_FREE;
 	s->sending = false;
 	s->done++;

@@ -64,6 +64,9 @@ replicate() {
 	}
 	cat "$SCRATCH/rep.err"
 	$JQ -c . "$_out"
+	# Payload bytes on the wire are part of all the bytes sent.
+	[ "$($JQ -r .bytes_data_wire "$_out")" -le "$($JQ -r .bytes_sent "$_out")" ] ||
+		fail "bytes_data_wire above bytes_sent"
 }
 
 # field FILE KEY
@@ -177,7 +180,7 @@ check_replica "$SCRATCH/r4.json" "$sum4"
 assert_eq "$(last_recv zstd_frames)" 0 "receiver's zstd_frames"
 
 step "text summary of a compressed round"
-ok dd if=/dev/urandom of="$d0" bs=64K seek=1000 count=1 oflag=direct \
+ok dd if="$txt" of="$d0" bs=64K skip=3 seek=1000 count=2 oflag=direct \
 	conv=notrunc status=none
 receiver_stop
 receiver
