@@ -16,7 +16,12 @@
 
 #include "ferry.h"
 
-#define FERRY_COPY_JOBS 16	/* copies in flight per volume */
+/*
+ * Copies in flight per volume: enough to keep both devices busy under a
+ * deep queue of first writes, few enough to bound the memory held (one
+ * chunk of pages each).
+ */
+#define FERRY_COPY_JOBS 64
 
 static unsigned int ferry_reader_bucket(u64 chunk)
 {
@@ -44,8 +49,11 @@ int ferry_cow_init(struct ferry_volume *vol)
 	for (i = 0; i < ARRAY_SIZE(vol->origin_readers); i++)
 		atomic_set(&vol->origin_readers[i], 0);
 	init_waitqueue_head(&vol->readers_wait);
-	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, FERRY_COPY_JOBS,
-				  vol->name);
+	spin_lock_init(&vol->copy_lock);
+	vol->copies_running = 0;
+	INIT_LIST_HEAD(&vol->copy_backlog);
+	/* Stages never wait for I/O, so a few workers serve every job. */
+	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, 4, vol->name);
 	vol->clone_wq = alloc_ordered_workqueue("ferry_%s_clone",
 						WQ_MEM_RECLAIM, vol->name);
 	if (!vol->wq || !vol->clone_wq)
@@ -106,35 +114,6 @@ static int ferry_chunk_io(struct block_device *bdev, sector_t sector,
 	return ret;
 }
 
-/* Copies origin chunk @c to CoW chunk @dst. */
-static int ferry_copy_chunk(struct ferry_volume *vol, u64 c, u64 dst)
-{
-	unsigned int bytes = ferry_chunk_bytes(vol, c);
-	unsigned int nr = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
-	struct page **pages;
-	int ret = -ENOMEM;
-
-	pages = kcalloc(nr, sizeof(*pages), GFP_NOIO);
-	if (!pages)
-		return -ENOMEM;
-	for (i = 0; i < nr; i++) {
-		pages[i] = alloc_page(GFP_NOIO);
-		if (!pages[i])
-			goto out;
-	}
-	ret = ferry_chunk_io(vol->data.bdev, ferry_chunk_sector(vol, c), pages,
-			     bytes, REQ_OP_READ);
-	if (!ret)
-		ret = ferry_chunk_io(vol->cow.bdev,
-				     ferry_chunk_sector(vol, dst), pages,
-				     bytes, REQ_OP_WRITE);
-out:
-	for (i = 0; i < nr && pages[i]; i++)
-		__free_page(pages[i]);
-	kfree(pages);
-	return ret;
-}
-
 /* Under map_lock: sends COW_LOW once when free space falls low. */
 static void ferry_cow_check_low(struct ferry_volume *vol)
 {
@@ -151,13 +130,60 @@ static void ferry_cow_check_low(struct ferry_volume *vol)
 	}
 }
 
-/* Finishes a copy job: the chunk's writes go to the origin now. */
+static void ferry_copy_work(struct work_struct *work);
+
+/* Runs the copy's next stage on the volume's workqueue. */
+static void ferry_copy_next(struct ferry_copy *copy,
+			    enum ferry_copy_stage stage)
+{
+	copy->stage = stage;
+	queue_work(copy->vol->wq, &copy->work);
+}
+
+/* Starts a new copy now, or parks it until a running one ends. */
+static void ferry_copy_admit(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	bool run;
+
+	spin_lock(&vol->copy_lock);
+	run = vol->copies_running < FERRY_COPY_JOBS;
+	if (run)
+		vol->copies_running++;
+	else
+		list_add_tail(&copy->backlog, &vol->copy_backlog);
+	spin_unlock(&vol->copy_lock);
+	if (run)
+		ferry_copy_next(copy, FERRY_COPY_START);
+}
+
+/* A copy ended: its slot goes to the oldest parked one. */
+static void ferry_copy_slot_free(struct ferry_volume *vol)
+{
+	struct ferry_copy *next;
+
+	spin_lock(&vol->copy_lock);
+	next = list_first_entry_or_null(&vol->copy_backlog, struct ferry_copy,
+					backlog);
+	if (next)
+		list_del(&next->backlog);
+	else
+		vol->copies_running--;
+	spin_unlock(&vol->copy_lock);
+	if (next)
+		ferry_copy_next(next, FERRY_COPY_START);
+}
+
+/* Ends a copy job: the chunk's writes go to the origin now. */
 static void ferry_copy_done(struct ferry_copy *copy)
 {
 	struct ferry_volume *vol = copy->vol;
 	struct bio_list bios;
 	struct bio *bio;
+	unsigned int i;
 
+	for (i = 0; i < copy->nr_pages && copy->pages[i]; i++)
+		__free_page(copy->pages[i]);
 	mutex_lock(&vol->map_lock);
 	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
 	xa_erase(&vol->pending, copy->chunk);
@@ -167,54 +193,134 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	/* Snapshot reads already sent to the origin must finish first. */
 	wait_event(vol->readers_wait,
 		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
+	/* Before the writes go: once they complete, detach may free vol. */
+	ferry_copy_slot_free(vol);
 	while ((bio = bio_list_pop(&bios)))
 		ferry_pass_through(vol, bio);
 	kfree(copy);
 }
 
-static void ferry_copy_work(struct work_struct *work)
+/* The copy failed: the snapshots that needed it go, the writes proceed. */
+static void ferry_copy_fail(struct ferry_copy *copy, const char *why,
+			    bool device_error)
 {
-	struct ferry_copy *copy = container_of(work, struct ferry_copy, work);
 	struct ferry_volume *vol = copy->vol;
-	struct ferry_exc *e;
-	const char *why;
-	s64 dst = -ENOMEM;
-	int ret;
 
-	e = kzalloc(sizeof(*e), GFP_NOIO);
+	if (device_error)
+		ferry_event(vol, FERRY_EVENT_DEVICE_ERROR, 0, NULL, why,
+			    GFP_NOIO);
+	kfree(copy->exc);
+	ferry_snap_invalidate(vol, copy->lo, copy->hi, why);
+	ferry_copy_done(copy);
+}
+
+static void ferry_copy_endio(struct bio *bio)
+{
+	struct ferry_copy *copy = bio->bi_private;
+	bool was_read = bio_op(bio) == REQ_OP_READ;
+
+	copy->status = bio->bi_status;
+	bio_put(bio);
+	ferry_copy_next(copy, was_read && !copy->status ? FERRY_COPY_WRITE :
+							  FERRY_COPY_FINISH);
+}
+
+/* Sends the copy's pages to or from @bdev at chunk @chunk, asynchronously. */
+static void ferry_copy_submit(struct ferry_copy *copy,
+			      struct block_device *bdev, u64 chunk,
+			      blk_opf_t opf)
+{
+	struct ferry_volume *vol = copy->vol;
+	unsigned int bytes = ferry_chunk_bytes(vol, copy->chunk), i;
+	struct bio *bio;
+
+	bio = bio_alloc(bdev, copy->nr_pages, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = ferry_chunk_sector(vol, chunk);
+	for (i = 0; i < copy->nr_pages; i++)
+		__bio_add_page(bio, copy->pages[i],
+			       min_t(unsigned int, PAGE_SIZE,
+				     bytes - i * PAGE_SIZE), 0);
+	bio->bi_private = copy;
+	bio->bi_end_io = ferry_copy_endio;
+	submit_bio(bio);
+}
+
+/* Stage 1: a CoW chunk, an exception and pages; then read the origin. */
+static void ferry_copy_start(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	unsigned int i;
+
+	copy->exc = kzalloc(sizeof(*copy->exc), GFP_NOIO);
+	copy->dst = -ENOMEM;
 	mutex_lock(&vol->map_lock);
-	if (e) {
-		dst = ferry_alloc_get(&vol->alloc);
+	if (copy->exc) {
+		copy->dst = ferry_alloc_get(&vol->alloc);
 		ferry_cow_check_low(vol);
 	}
 	mutex_unlock(&vol->map_lock);
-	if (dst < 0) {
-		why = dst == -ENOSPC ? "CoW store full" : "out of memory";
-		goto invalidate;
+	if (copy->dst < 0) {
+		ferry_copy_fail(copy, copy->dst == -ENOSPC ? "CoW store full" :
+							     "out of memory",
+				false);
+		return;
 	}
+	for (i = 0; i < copy->nr_pages; i++) {
+		copy->pages[i] = alloc_page(GFP_NOIO);
+		if (!copy->pages[i]) {
+			mutex_lock(&vol->map_lock);
+			ferry_alloc_put(&vol->alloc, copy->dst);
+			mutex_unlock(&vol->map_lock);
+			ferry_copy_fail(copy, "out of memory", true);
+			return;
+		}
+	}
+	ferry_copy_submit(copy, vol->data.bdev, copy->chunk, REQ_OP_READ);
+}
 
-	ret = ferry_copy_chunk(vol, copy->chunk, dst);
+/* Stage 3: publish the exception (only now that its data is written). */
+static void ferry_copy_finish(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	struct ferry_exc *e = copy->exc;
+	int ret = blk_status_to_errno(copy->status);
+
 	mutex_lock(&vol->map_lock);
 	if (!ret) {
 		e->lo = copy->lo;
 		e->hi = copy->hi;
-		e->cow_chunk = dst;
+		e->cow_chunk = copy->dst;
 		ret = ferry_exc_insert(&vol->excmap, copy->chunk, e, GFP_NOIO);
 	}
 	if (ret)
-		ferry_alloc_put(&vol->alloc, dst);
+		ferry_alloc_put(&vol->alloc, copy->dst);
 	mutex_unlock(&vol->map_lock);
 	if (!ret) {
 		ferry_copy_done(copy);
 		return;
 	}
-	why = ret == -ENOMEM ? "out of memory" : "I/O error preserving data";
-	ferry_event(vol, FERRY_EVENT_DEVICE_ERROR, 0, NULL, why, GFP_NOIO);
-invalidate:
-	kfree(e);
-	/* Never fail the write: the snapshots that needed the copy go. */
-	ferry_snap_invalidate(vol, copy->lo, copy->hi, why);
-	ferry_copy_done(copy);
+	ferry_copy_fail(copy, ret == -ENOMEM ? "out of memory" :
+					       "I/O error preserving data",
+			true);
+}
+
+static void ferry_copy_work(struct work_struct *work)
+{
+	struct ferry_copy *copy = container_of(work, struct ferry_copy, work);
+
+	switch (copy->stage) {
+	case FERRY_COPY_START:
+		ferry_copy_start(copy);
+		break;
+	case FERRY_COPY_WRITE:
+		/* Stage 2: the origin's data is in the pages. */
+		ferry_copy_submit(copy, copy->vol->cow.bdev, copy->dst,
+				  REQ_OP_WRITE);
+		break;
+	case FERRY_COPY_FINISH:
+		ferry_copy_finish(copy);
+		break;
+	}
 }
 
 /*
@@ -242,6 +348,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 {
 	struct ferry_epochs live;
 	struct ferry_copy *copy;
+	unsigned int nr_pages;
 	u64 first, last, c;
 	u32 epoch, lo, hi;
 
@@ -291,7 +398,8 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		ferry_pass_through(vol, bio);
 		return;
 	}
-	copy = kzalloc(sizeof(*copy), GFP_NOIO);
+	nr_pages = DIV_ROUND_UP(ferry_chunk_bytes(vol, first), PAGE_SIZE);
+	copy = kzalloc(struct_size(copy, pages, nr_pages), GFP_NOIO);
 	if (!copy || xa_err(xa_store(&vol->pending, first, copy, GFP_NOIO))) {
 		mutex_unlock(&vol->map_lock);
 		kfree(copy);
@@ -303,6 +411,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		return;
 	}
 	INIT_WORK(&copy->work, ferry_copy_work);
+	copy->nr_pages = nr_pages;
 	copy->vol = vol;
 	copy->chunk = first;
 	copy->lo = lo;
@@ -311,7 +420,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	bio_list_init(&copy->waiting);
 	bio_list_add(&copy->waiting, bio);
 	mutex_unlock(&vol->map_lock);
-	queue_work(vol->wq, &copy->work);
+	ferry_copy_admit(copy);
 }
 
 static void ferry_origin_read_done(struct ferry_volume *vol, u64 c);

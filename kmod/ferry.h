@@ -98,7 +98,15 @@ struct ferry_volume {
 	uuid_t cow_uuid;
 	uuid_t cbt_uuid;
 	u64 cbt_gen;
-	struct workqueue_struct *wq;	/* copy jobs */
+	struct workqueue_struct *wq;	/* copy job stages */
+
+	/*
+	 * Copy jobs admitted (running) and parked until a running one ends.
+	 * copy_lock protects copies_running and copy_backlog.
+	 */
+	spinlock_t copy_lock;
+	unsigned int copies_running;
+	struct list_head copy_backlog;
 	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
@@ -133,14 +141,32 @@ struct ferry_snap {
 	atomic64_t in_flight;
 };
 
-/* A chunk being preserved; the writes to it wait on it. */
+/* Where a copy job is; its one work item runs the next stage. */
+enum ferry_copy_stage {
+	FERRY_COPY_START,	/* allocate, then read the origin chunk */
+	FERRY_COPY_WRITE,	/* the read is done: write the CoW chunk */
+	FERRY_COPY_FINISH,	/* publish the exception, release the writes */
+};
+
+/*
+ * A chunk being preserved; the writes to it wait on it. The copy runs as
+ * asynchronous bios: no worker sleeps on the I/O, so many copies are in
+ * flight at once (at most FERRY_COPY_JOBS per volume, the rest parked).
+ */
 struct ferry_copy {
 	struct work_struct work;
+	enum ferry_copy_stage stage;
+	struct list_head backlog;	/* on vol->copy_backlog, parked */
 	struct ferry_volume *vol;
 	u64 chunk;
 	u32 lo, hi;
 	u32 epoch;
 	struct bio_list waiting;	/* under vol->map_lock */
+	struct ferry_exc *exc;		/* published when the copy is written */
+	s64 dst;			/* CoW chunk */
+	blk_status_t status;		/* of the read, then of the write */
+	unsigned int nr_pages;
+	struct page *pages[];		/* the chunk's data in transit */
 };
 
 /*
