@@ -14,15 +14,14 @@
 #    same bytes; bytes on the wire for a 1 % random 4 KiB delta; peak RSS
 #    of `ferry replicate` and `ferry receive` for full copies of 1G and 4G.
 # Prints "BENCH key value" lines; tests/bench/run.sh turns them into ratios.
-# FERRY_BENCH_PARTS (passed in by tests/vm/run.sh) picks some of the parts
-# cow:stall:pause:dm:repl (default: all, e.g. FERRY_BENCH_PARTS=cow:dm make
-# bench); FERRY_BENCH_CHUNK the chunk size.
 # manual: yes
 # disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M
 # timeout: 1500
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
+# FERRY_BENCH_CHUNK: the chunk size; FERRY_BENCH_PARTS: some of the parts
+# cow:stall:pause:dm:repl (default all), e.g. FERRY_BENCH_PARTS=cow:dm.
 CHUNK=${FERRY_BENCH_CHUNK:-64K}
 PARTS=" $(echo "${FERRY_BENCH_PARTS:-cow:stall:pause:dm:repl}" | tr ':' ' ') "
 
