@@ -23,6 +23,8 @@
  */
 #define FERRY_COPY_JOBS 64
 
+#define FERRY_FINE_SECTORS (1U << (FERRY_FINE_BLOCK_SHIFT - SECTOR_SHIFT))
+
 static unsigned int ferry_reader_bucket(u64 chunk)
 {
 	return chunk % ARRAY_SIZE(((struct ferry_volume *)0)->origin_readers);
@@ -41,6 +43,7 @@ int ferry_cow_init(struct ferry_volume *vol)
 {
 	sector_t size = bdev_nr_sectors(vol->data.bdev);
 	unsigned int i;
+	int ret;
 
 	vol->chunk_shift = ilog2(vol->chunk_size >> SECTOR_SHIFT);
 	vol->nr_chunks = DIV_ROUND_UP_ULL(size, 1ULL << vol->chunk_shift);
@@ -58,7 +61,13 @@ int ferry_cow_init(struct ferry_volume *vol)
 						WQ_MEM_RECLAIM, vol->name);
 	if (!vol->wq || !vol->clone_wq)
 		return -ENOMEM;
-	return ferry_excmap_init(&vol->excmap, vol->nr_chunks);
+	ret = ferry_excmap_init(&vol->excmap, vol->nr_chunks);
+	if (ret)
+		return ret;
+	/* Off until the first snapshot gives it an epoch to start from. */
+	return ferry_fine_init(&vol->fine,
+			       DIV_ROUND_UP_ULL(size, FERRY_FINE_SECTORS),
+			       vol->chunk_shift - ilog2(FERRY_FINE_SECTORS));
 }
 
 static void ferry_cow_put(void *arg, u64 cow_chunk)
@@ -72,6 +81,7 @@ void ferry_cow_exit(struct ferry_volume *vol)
 		destroy_workqueue(vol->wq);
 	if (vol->clone_wq)
 		destroy_workqueue(vol->clone_wq);
+	ferry_fine_destroy(&vol->fine);
 	if (vol->excmap.written)
 		ferry_excmap_destroy(&vol->excmap,
 				     vol->alloc.used ? ferry_cow_put : NULL,
@@ -343,6 +353,33 @@ static struct bio *ferry_split_chunk(struct ferry_volume *vol,
 	return split;
 }
 
+/* Marks the 4 KiB blocks @bio writes in the precise changed-block map. */
+static void ferry_fine_note(struct ferry_volume *vol, struct bio *bio)
+{
+	ferry_fine_mark(&vol->fine,
+			bio->bi_iter.bi_sector / FERRY_FINE_SECTORS,
+			(bio_end_sector(bio) - 1) / FERRY_FINE_SECTORS);
+}
+
+/*
+ * Under map_lock, before the first write to chunk @c in this epoch: its
+ * bits from before the precise map's start are dropped (unless a write
+ * that waits for a copy already did) and its page of bits made ready.
+ */
+static void ferry_fine_first_write(struct ferry_volume *vol, u64 c)
+{
+	struct ferry_fine *f = &vol->fine;
+	u64 first = c << f->chunk_shift;
+
+	lockdep_assert_held(&vol->map_lock);
+	if (!ferry_fine_on(f))
+		return;
+	if (vol->excmap.written[c] < f->from && !xa_load(&vol->pending, c))
+		ferry_fine_restart_chunk(f, c);
+	ferry_fine_prepare(f, first, first + (1ULL << f->chunk_shift) - 1,
+			   GFP_NOIO);
+}
+
 /* Origin write path; the bio has been admitted through the gate. */
 void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 {
@@ -364,15 +401,20 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		if (READ_ONCE(vol->excmap.written[c]) != epoch)
 			break;
 	if (c > last) {
+		/* Their first writes made the pages of bits ready. */
+		ferry_fine_note(vol, bio);
 		ferry_pass_through(vol, bio);
 		return;
 	}
 
 	mutex_lock(&vol->map_lock);
 	if (!vol->nr_live) {
-		/* Nothing to preserve: only the changed-block map moves. */
-		for (c = first; c <= last; c++)
+		/* Nothing to preserve: only the changed-block maps move. */
+		for (c = first; c <= last; c++) {
+			ferry_fine_first_write(vol, c);
 			WRITE_ONCE(vol->excmap.written[c], vol->epoch);
+		}
+		ferry_fine_note(vol, bio);
 		mutex_unlock(&vol->map_lock);
 		ferry_pass_through(vol, bio);
 		return;
@@ -382,6 +424,8 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		bio = ferry_split_chunk(vol, bio);
 		mutex_lock(&vol->map_lock);
 	}
+	ferry_fine_first_write(vol, first);
+	ferry_fine_note(vol, bio);
 
 	copy = xa_load(&vol->pending, first);
 	if (copy) {

@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "alloc.h"
 #include "exc.h"
+#include "fine.h"
 #include "tags.h"
 
 /*
@@ -79,8 +80,8 @@ struct ferry_volume {
 
 	/*
 	 * Snapshot state. map_lock protects epoch, snaps, live, excmap,
-	 * alloc, pending, next_snap_id, cow_low; excmap.written[] is also
-	 * read without it on the write fast path.
+	 * alloc, pending, next_snap_id, cow_low, fine; excmap.written[] is
+	 * also read without it on the write fast path.
 	 */
 	struct mutex map_lock;
 	u32 epoch;			/* epoch being written */
@@ -89,6 +90,7 @@ struct ferry_volume {
 	u32 *live;			/* sorted epochs of live snapshots */
 	unsigned int nr_live;
 	struct ferry_excmap excmap;
+	struct ferry_fine fine;		/* bits set lock-free (see fine.h) */
 	struct ferry_alloc alloc;
 	struct xarray pending;		/* chunk -> struct ferry_copy */
 	bool cow_low;			/* COW_LOW event sent */
