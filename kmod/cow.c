@@ -39,6 +39,8 @@ static unsigned int ferry_chunk_bytes(struct ferry_volume *vol, u64 c)
 	return (end - start) << SECTOR_SHIFT;
 }
 
+static void ferry_copy_work(struct work_struct *work);
+
 int ferry_cow_init(struct ferry_volume *vol)
 {
 	sector_t size = bdev_nr_sectors(vol->data.bdev);
@@ -54,9 +56,10 @@ int ferry_cow_init(struct ferry_volume *vol)
 	init_waitqueue_head(&vol->readers_wait);
 	spin_lock_init(&vol->copy_lock);
 	vol->copies_running = 0;
+	INIT_LIST_HEAD(&vol->copy_ready);
 	INIT_LIST_HEAD(&vol->copy_backlog);
-	/* Stages never wait for I/O, so a few workers serve every job. */
-	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, 4, vol->name);
+	INIT_WORK(&vol->copy_work, ferry_copy_work);
+	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, 1, vol->name);
 	vol->clone_wq = alloc_ordered_workqueue("ferry_%s_clone",
 						WQ_MEM_RECLAIM, vol->name);
 	if (!vol->wq || !vol->clone_wq)
@@ -140,14 +143,18 @@ static void ferry_cow_check_low(struct ferry_volume *vol)
 	}
 }
 
-static void ferry_copy_work(struct work_struct *work);
-
-/* Runs the copy's next stage on the volume's workqueue. */
+/* Queues the copy's next stage for copy_work. */
 static void ferry_copy_next(struct ferry_copy *copy,
 			    enum ferry_copy_stage stage)
 {
+	struct ferry_volume *vol = copy->vol;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vol->copy_lock, flags);
 	copy->stage = stage;
-	queue_work(copy->vol->wq, &copy->work);
+	list_add_tail(&copy->node, &vol->copy_ready);
+	spin_unlock_irqrestore(&vol->copy_lock, flags);
+	queue_work(vol->wq, &vol->copy_work);
 }
 
 /* Starts a new copy now, or parks it until a running one ends. */
@@ -156,13 +163,13 @@ static void ferry_copy_admit(struct ferry_copy *copy)
 	struct ferry_volume *vol = copy->vol;
 	bool run;
 
-	spin_lock(&vol->copy_lock);
+	spin_lock_irq(&vol->copy_lock);
 	run = vol->copies_running < FERRY_COPY_JOBS;
 	if (run)
 		vol->copies_running++;
 	else
-		list_add_tail(&copy->backlog, &vol->copy_backlog);
-	spin_unlock(&vol->copy_lock);
+		list_add_tail(&copy->node, &vol->copy_backlog);
+	spin_unlock_irq(&vol->copy_lock);
 	if (run)
 		ferry_copy_next(copy, FERRY_COPY_START);
 }
@@ -172,14 +179,14 @@ static void ferry_copy_slot_free(struct ferry_volume *vol)
 {
 	struct ferry_copy *next;
 
-	spin_lock(&vol->copy_lock);
+	spin_lock_irq(&vol->copy_lock);
 	next = list_first_entry_or_null(&vol->copy_backlog, struct ferry_copy,
-					backlog);
+					node);
 	if (next)
-		list_del(&next->backlog);
+		list_del(&next->node);
 	else
 		vol->copies_running--;
-	spin_unlock(&vol->copy_lock);
+	spin_unlock_irq(&vol->copy_lock);
 	if (next)
 		ferry_copy_next(next, FERRY_COPY_START);
 }
@@ -314,22 +321,43 @@ static void ferry_copy_finish(struct ferry_copy *copy)
 			true);
 }
 
+/*
+ * Runs the next stage of every copy that has one, in batches under a plug:
+ * the reads (and writes) of neighbouring chunks, e.g. of one large write,
+ * reach the devices as a few large requests, as kcopyd's do.
+ */
 static void ferry_copy_work(struct work_struct *work)
 {
-	struct ferry_copy *copy = container_of(work, struct ferry_copy, work);
+	struct ferry_volume *vol = container_of(work, struct ferry_volume,
+						copy_work);
+	struct ferry_copy *copy, *next;
+	struct blk_plug plug;
+	LIST_HEAD(batch);
 
-	switch (copy->stage) {
-	case FERRY_COPY_START:
-		ferry_copy_start(copy);
-		break;
-	case FERRY_COPY_WRITE:
-		/* Stage 2: the origin's data is in the pages. */
-		ferry_copy_submit(copy, copy->vol->cow.bdev, copy->dst,
-				  REQ_OP_WRITE);
-		break;
-	case FERRY_COPY_FINISH:
-		ferry_copy_finish(copy);
-		break;
+	for (;;) {
+		spin_lock_irq(&vol->copy_lock);
+		list_splice_init(&vol->copy_ready, &batch);
+		spin_unlock_irq(&vol->copy_lock);
+		if (list_empty(&batch))
+			return;
+		blk_start_plug(&plug);
+		list_for_each_entry_safe(copy, next, &batch, node) {
+			list_del(&copy->node);
+			switch (copy->stage) {
+			case FERRY_COPY_START:
+				ferry_copy_start(copy);
+				break;
+			case FERRY_COPY_WRITE:
+				/* Stage 2: the origin's data is in the pages. */
+				ferry_copy_submit(copy, vol->cow.bdev,
+						  copy->dst, REQ_OP_WRITE);
+				break;
+			case FERRY_COPY_FINISH:
+				ferry_copy_finish(copy);
+				break;
+			}
+		}
+		blk_finish_plug(&plug);
 	}
 }
 
@@ -454,7 +482,6 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		ferry_pass_through(vol, bio);
 		return;
 	}
-	INIT_WORK(&copy->work, ferry_copy_work);
 	copy->nr_pages = nr_pages;
 	copy->vol = vol;
 	copy->chunk = first;

@@ -100,15 +100,20 @@ struct ferry_volume {
 	uuid_t cow_uuid;
 	uuid_t cbt_uuid;
 	u64 cbt_gen;
-	struct workqueue_struct *wq;	/* copy job stages */
+	struct workqueue_struct *wq;	/* copy_work */
 
 	/*
-	 * Copy jobs admitted (running) and parked until a running one ends.
-	 * copy_lock protects copies_running and copy_backlog.
+	 * Copy jobs: the admitted ones (at most FERRY_COPY_JOBS) wait on
+	 * copy_ready for their next stage, which copy_work runs in batches
+	 * (so the I/O of neighbouring chunks is plugged and merged); the
+	 * others wait on copy_backlog. copy_lock protects copies_running and
+	 * both lists; bio completions take it, so it is taken with irqs off.
 	 */
 	spinlock_t copy_lock;
 	unsigned int copies_running;
+	struct list_head copy_ready;
 	struct list_head copy_backlog;
+	struct work_struct copy_work;
 	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
@@ -143,7 +148,7 @@ struct ferry_snap {
 	atomic64_t in_flight;
 };
 
-/* Where a copy job is; its one work item runs the next stage. */
+/* Where a copy job is; the volume's copy_work runs its next stage. */
 enum ferry_copy_stage {
 	FERRY_COPY_START,	/* allocate, then read the origin chunk */
 	FERRY_COPY_WRITE,	/* the read is done: write the CoW chunk */
@@ -152,13 +157,12 @@ enum ferry_copy_stage {
 
 /*
  * A chunk being preserved; the writes to it wait on it. The copy runs as
- * asynchronous bios: no worker sleeps on the I/O, so many copies are in
+ * asynchronous bios: nothing sleeps on the I/O, so many copies are in
  * flight at once (at most FERRY_COPY_JOBS per volume, the rest parked).
  */
 struct ferry_copy {
-	struct work_struct work;
 	enum ferry_copy_stage stage;
-	struct list_head backlog;	/* on vol->copy_backlog, parked */
+	struct list_head node;		/* on vol->copy_ready or copy_backlog */
 	struct ferry_volume *vol;
 	u64 chunk;
 	u32 lo, hi;
