@@ -16,7 +16,14 @@
 
 #include "ferry.h"
 
-#define FERRY_COPY_JOBS 16	/* copies in flight per volume */
+/*
+ * Copies in flight per volume: enough to keep both devices busy under a
+ * deep queue of first writes, few enough to bound the memory held (one
+ * chunk of pages each).
+ */
+#define FERRY_COPY_JOBS 64
+
+#define FERRY_FINE_SECTORS (1U << (FERRY_FINE_BLOCK_SHIFT - SECTOR_SHIFT))
 
 static unsigned int ferry_reader_bucket(u64 chunk)
 {
@@ -32,10 +39,13 @@ static unsigned int ferry_chunk_bytes(struct ferry_volume *vol, u64 c)
 	return (end - start) << SECTOR_SHIFT;
 }
 
+static void ferry_copy_work(struct work_struct *work);
+
 int ferry_cow_init(struct ferry_volume *vol)
 {
 	sector_t size = bdev_nr_sectors(vol->data.bdev);
 	unsigned int i;
+	int ret;
 
 	vol->chunk_shift = ilog2(vol->chunk_size >> SECTOR_SHIFT);
 	vol->nr_chunks = DIV_ROUND_UP_ULL(size, 1ULL << vol->chunk_shift);
@@ -44,13 +54,23 @@ int ferry_cow_init(struct ferry_volume *vol)
 	for (i = 0; i < ARRAY_SIZE(vol->origin_readers); i++)
 		atomic_set(&vol->origin_readers[i], 0);
 	init_waitqueue_head(&vol->readers_wait);
-	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, FERRY_COPY_JOBS,
-				  vol->name);
+	spin_lock_init(&vol->copy_lock);
+	vol->copies_running = 0;
+	INIT_LIST_HEAD(&vol->copy_ready);
+	INIT_LIST_HEAD(&vol->copy_backlog);
+	INIT_WORK(&vol->copy_work, ferry_copy_work);
+	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, 1, vol->name);
 	vol->clone_wq = alloc_ordered_workqueue("ferry_%s_clone",
 						WQ_MEM_RECLAIM, vol->name);
 	if (!vol->wq || !vol->clone_wq)
 		return -ENOMEM;
-	return ferry_excmap_init(&vol->excmap, vol->nr_chunks);
+	ret = ferry_excmap_init(&vol->excmap, vol->nr_chunks);
+	if (ret)
+		return ret;
+	/* Off until the first snapshot gives it an epoch to start from. */
+	return ferry_fine_init(&vol->fine,
+			       DIV_ROUND_UP_ULL(size, FERRY_FINE_SECTORS),
+			       vol->chunk_shift - ilog2(FERRY_FINE_SECTORS));
 }
 
 static void ferry_cow_put(void *arg, u64 cow_chunk)
@@ -64,6 +84,7 @@ void ferry_cow_exit(struct ferry_volume *vol)
 		destroy_workqueue(vol->wq);
 	if (vol->clone_wq)
 		destroy_workqueue(vol->clone_wq);
+	ferry_fine_destroy(&vol->fine);
 	if (vol->excmap.written)
 		ferry_excmap_destroy(&vol->excmap,
 				     vol->alloc.used ? ferry_cow_put : NULL,
@@ -106,35 +127,6 @@ static int ferry_chunk_io(struct block_device *bdev, sector_t sector,
 	return ret;
 }
 
-/* Copies origin chunk @c to CoW chunk @dst. */
-static int ferry_copy_chunk(struct ferry_volume *vol, u64 c, u64 dst)
-{
-	unsigned int bytes = ferry_chunk_bytes(vol, c);
-	unsigned int nr = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
-	struct page **pages;
-	int ret = -ENOMEM;
-
-	pages = kcalloc(nr, sizeof(*pages), GFP_NOIO);
-	if (!pages)
-		return -ENOMEM;
-	for (i = 0; i < nr; i++) {
-		pages[i] = alloc_page(GFP_NOIO);
-		if (!pages[i])
-			goto out;
-	}
-	ret = ferry_chunk_io(vol->data.bdev, ferry_chunk_sector(vol, c), pages,
-			     bytes, REQ_OP_READ);
-	if (!ret)
-		ret = ferry_chunk_io(vol->cow.bdev,
-				     ferry_chunk_sector(vol, dst), pages,
-				     bytes, REQ_OP_WRITE);
-out:
-	for (i = 0; i < nr && pages[i]; i++)
-		__free_page(pages[i]);
-	kfree(pages);
-	return ret;
-}
-
 /* Under map_lock: sends COW_LOW once when free space falls low. */
 static void ferry_cow_check_low(struct ferry_volume *vol)
 {
@@ -151,13 +143,64 @@ static void ferry_cow_check_low(struct ferry_volume *vol)
 	}
 }
 
-/* Finishes a copy job: the chunk's writes go to the origin now. */
+/* Queues the copy's next stage for copy_work. */
+static void ferry_copy_next(struct ferry_copy *copy,
+			    enum ferry_copy_stage stage)
+{
+	struct ferry_volume *vol = copy->vol;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vol->copy_lock, flags);
+	copy->stage = stage;
+	list_add_tail(&copy->node, &vol->copy_ready);
+	spin_unlock_irqrestore(&vol->copy_lock, flags);
+	queue_work(vol->wq, &vol->copy_work);
+}
+
+/* Starts a new copy now, or parks it until a running one ends. */
+static void ferry_copy_admit(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	bool run;
+
+	spin_lock_irq(&vol->copy_lock);
+	run = vol->copies_running < FERRY_COPY_JOBS;
+	if (run)
+		vol->copies_running++;
+	else
+		list_add_tail(&copy->node, &vol->copy_backlog);
+	spin_unlock_irq(&vol->copy_lock);
+	if (run)
+		ferry_copy_next(copy, FERRY_COPY_START);
+}
+
+/* A copy ended: its slot goes to the oldest parked one. */
+static void ferry_copy_slot_free(struct ferry_volume *vol)
+{
+	struct ferry_copy *next;
+
+	spin_lock_irq(&vol->copy_lock);
+	next = list_first_entry_or_null(&vol->copy_backlog, struct ferry_copy,
+					node);
+	if (next)
+		list_del(&next->node);
+	else
+		vol->copies_running--;
+	spin_unlock_irq(&vol->copy_lock);
+	if (next)
+		ferry_copy_next(next, FERRY_COPY_START);
+}
+
+/* Ends a copy job: the chunk's writes go to the origin now. */
 static void ferry_copy_done(struct ferry_copy *copy)
 {
 	struct ferry_volume *vol = copy->vol;
 	struct bio_list bios;
 	struct bio *bio;
+	unsigned int i;
 
+	for (i = 0; i < copy->nr_pages && copy->pages[i]; i++)
+		__free_page(copy->pages[i]);
 	mutex_lock(&vol->map_lock);
 	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
 	xa_erase(&vol->pending, copy->chunk);
@@ -167,54 +210,155 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	/* Snapshot reads already sent to the origin must finish first. */
 	wait_event(vol->readers_wait,
 		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
+	/* Before the writes go: once they complete, detach may free vol. */
+	ferry_copy_slot_free(vol);
 	while ((bio = bio_list_pop(&bios)))
 		ferry_pass_through(vol, bio);
 	kfree(copy);
 }
 
-static void ferry_copy_work(struct work_struct *work)
+/* The copy failed: the snapshots that needed it go, the writes proceed. */
+static void ferry_copy_fail(struct ferry_copy *copy, const char *why,
+			    bool device_error)
 {
-	struct ferry_copy *copy = container_of(work, struct ferry_copy, work);
 	struct ferry_volume *vol = copy->vol;
-	struct ferry_exc *e;
-	const char *why;
-	s64 dst = -ENOMEM;
-	int ret;
 
-	e = kzalloc(sizeof(*e), GFP_NOIO);
+	if (device_error)
+		ferry_event(vol, FERRY_EVENT_DEVICE_ERROR, 0, NULL, why,
+			    GFP_NOIO);
+	kfree(copy->exc);
+	ferry_snap_invalidate(vol, copy->lo, copy->hi, why);
+	ferry_copy_done(copy);
+}
+
+static void ferry_copy_endio(struct bio *bio)
+{
+	struct ferry_copy *copy = bio->bi_private;
+	bool was_read = bio_op(bio) == REQ_OP_READ;
+
+	copy->status = bio->bi_status;
+	bio_put(bio);
+	ferry_copy_next(copy, was_read && !copy->status ? FERRY_COPY_WRITE :
+							  FERRY_COPY_FINISH);
+}
+
+/* Sends the copy's pages to or from @bdev at chunk @chunk, asynchronously. */
+static void ferry_copy_submit(struct ferry_copy *copy,
+			      struct block_device *bdev, u64 chunk,
+			      blk_opf_t opf)
+{
+	struct ferry_volume *vol = copy->vol;
+	unsigned int bytes = ferry_chunk_bytes(vol, copy->chunk), i;
+	struct bio *bio;
+
+	bio = bio_alloc(bdev, copy->nr_pages, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = ferry_chunk_sector(vol, chunk);
+	for (i = 0; i < copy->nr_pages; i++)
+		__bio_add_page(bio, copy->pages[i],
+			       min_t(unsigned int, PAGE_SIZE,
+				     bytes - i * PAGE_SIZE), 0);
+	bio->bi_private = copy;
+	bio->bi_end_io = ferry_copy_endio;
+	submit_bio(bio);
+}
+
+/* Stage 1: a CoW chunk, an exception and pages; then read the origin. */
+static void ferry_copy_start(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	unsigned int i;
+
+	copy->exc = kzalloc(sizeof(*copy->exc), GFP_NOIO);
+	copy->dst = -ENOMEM;
 	mutex_lock(&vol->map_lock);
-	if (e) {
-		dst = ferry_alloc_get(&vol->alloc);
+	if (copy->exc) {
+		copy->dst = ferry_alloc_get(&vol->alloc);
 		ferry_cow_check_low(vol);
 	}
 	mutex_unlock(&vol->map_lock);
-	if (dst < 0) {
-		why = dst == -ENOSPC ? "CoW store full" : "out of memory";
-		goto invalidate;
+	if (copy->dst < 0) {
+		ferry_copy_fail(copy, copy->dst == -ENOSPC ? "CoW store full" :
+							     "out of memory",
+				false);
+		return;
 	}
+	for (i = 0; i < copy->nr_pages; i++) {
+		copy->pages[i] = alloc_page(GFP_NOIO);
+		if (!copy->pages[i]) {
+			mutex_lock(&vol->map_lock);
+			ferry_alloc_put(&vol->alloc, copy->dst);
+			mutex_unlock(&vol->map_lock);
+			ferry_copy_fail(copy, "out of memory", true);
+			return;
+		}
+	}
+	ferry_copy_submit(copy, vol->data.bdev, copy->chunk, REQ_OP_READ);
+}
 
-	ret = ferry_copy_chunk(vol, copy->chunk, dst);
+/* Stage 3: publish the exception (only now that its data is written). */
+static void ferry_copy_finish(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	struct ferry_exc *e = copy->exc;
+	int ret = blk_status_to_errno(copy->status);
+
 	mutex_lock(&vol->map_lock);
 	if (!ret) {
 		e->lo = copy->lo;
 		e->hi = copy->hi;
-		e->cow_chunk = dst;
+		e->cow_chunk = copy->dst;
 		ret = ferry_exc_insert(&vol->excmap, copy->chunk, e, GFP_NOIO);
 	}
 	if (ret)
-		ferry_alloc_put(&vol->alloc, dst);
+		ferry_alloc_put(&vol->alloc, copy->dst);
 	mutex_unlock(&vol->map_lock);
 	if (!ret) {
 		ferry_copy_done(copy);
 		return;
 	}
-	why = ret == -ENOMEM ? "out of memory" : "I/O error preserving data";
-	ferry_event(vol, FERRY_EVENT_DEVICE_ERROR, 0, NULL, why, GFP_NOIO);
-invalidate:
-	kfree(e);
-	/* Never fail the write: the snapshots that needed the copy go. */
-	ferry_snap_invalidate(vol, copy->lo, copy->hi, why);
-	ferry_copy_done(copy);
+	ferry_copy_fail(copy, ret == -ENOMEM ? "out of memory" :
+					       "I/O error preserving data",
+			true);
+}
+
+/*
+ * Runs the next stage of every copy that has one, in batches under a plug:
+ * the reads (and writes) of neighbouring chunks, e.g. of one large write,
+ * reach the devices as a few large requests, as kcopyd's do.
+ */
+static void ferry_copy_work(struct work_struct *work)
+{
+	struct ferry_volume *vol = container_of(work, struct ferry_volume,
+						copy_work);
+	struct ferry_copy *copy, *next;
+	struct blk_plug plug;
+	LIST_HEAD(batch);
+
+	for (;;) {
+		spin_lock_irq(&vol->copy_lock);
+		list_splice_init(&vol->copy_ready, &batch);
+		spin_unlock_irq(&vol->copy_lock);
+		if (list_empty(&batch))
+			return;
+		blk_start_plug(&plug);
+		list_for_each_entry_safe(copy, next, &batch, node) {
+			list_del(&copy->node);
+			switch (copy->stage) {
+			case FERRY_COPY_START:
+				ferry_copy_start(copy);
+				break;
+			case FERRY_COPY_WRITE:
+				/* Stage 2: the origin's data is in the pages. */
+				ferry_copy_submit(copy, vol->cow.bdev,
+						  copy->dst, REQ_OP_WRITE);
+				break;
+			case FERRY_COPY_FINISH:
+				ferry_copy_finish(copy);
+				break;
+			}
+		}
+		blk_finish_plug(&plug);
+	}
 }
 
 /*
@@ -237,11 +381,39 @@ static struct bio *ferry_split_chunk(struct ferry_volume *vol,
 	return split;
 }
 
+/* Marks the 4 KiB blocks @bio writes in the precise changed-block map. */
+static void ferry_fine_note(struct ferry_volume *vol, struct bio *bio)
+{
+	ferry_fine_mark(&vol->fine,
+			bio->bi_iter.bi_sector / FERRY_FINE_SECTORS,
+			(bio_end_sector(bio) - 1) / FERRY_FINE_SECTORS);
+}
+
+/*
+ * Under map_lock, before the first write to chunk @c in this epoch: its
+ * bits from before the precise map's start are dropped (unless a write
+ * that waits for a copy already did) and its page of bits made ready.
+ */
+static void ferry_fine_first_write(struct ferry_volume *vol, u64 c)
+{
+	struct ferry_fine *f = &vol->fine;
+	u64 first = c << f->chunk_shift;
+
+	lockdep_assert_held(&vol->map_lock);
+	if (!ferry_fine_on(f))
+		return;
+	if (vol->excmap.written[c] < f->from && !xa_load(&vol->pending, c))
+		ferry_fine_restart_chunk(f, c);
+	ferry_fine_prepare(f, first, first + (1ULL << f->chunk_shift) - 1,
+			   GFP_NOIO);
+}
+
 /* Origin write path; the bio has been admitted through the gate. */
 void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 {
 	struct ferry_epochs live;
 	struct ferry_copy *copy;
+	unsigned int nr_pages;
 	u64 first, last, c;
 	u32 epoch, lo, hi;
 
@@ -257,15 +429,20 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		if (READ_ONCE(vol->excmap.written[c]) != epoch)
 			break;
 	if (c > last) {
+		/* Their first writes made the pages of bits ready. */
+		ferry_fine_note(vol, bio);
 		ferry_pass_through(vol, bio);
 		return;
 	}
 
 	mutex_lock(&vol->map_lock);
 	if (!vol->nr_live) {
-		/* Nothing to preserve: only the changed-block map moves. */
-		for (c = first; c <= last; c++)
+		/* Nothing to preserve: only the changed-block maps move. */
+		for (c = first; c <= last; c++) {
+			ferry_fine_first_write(vol, c);
 			WRITE_ONCE(vol->excmap.written[c], vol->epoch);
+		}
+		ferry_fine_note(vol, bio);
 		mutex_unlock(&vol->map_lock);
 		ferry_pass_through(vol, bio);
 		return;
@@ -275,6 +452,8 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		bio = ferry_split_chunk(vol, bio);
 		mutex_lock(&vol->map_lock);
 	}
+	ferry_fine_first_write(vol, first);
+	ferry_fine_note(vol, bio);
 
 	copy = xa_load(&vol->pending, first);
 	if (copy) {
@@ -291,7 +470,8 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		ferry_pass_through(vol, bio);
 		return;
 	}
-	copy = kzalloc(sizeof(*copy), GFP_NOIO);
+	nr_pages = DIV_ROUND_UP(ferry_chunk_bytes(vol, first), PAGE_SIZE);
+	copy = kzalloc(struct_size(copy, pages, nr_pages), GFP_NOIO);
 	if (!copy || xa_err(xa_store(&vol->pending, first, copy, GFP_NOIO))) {
 		mutex_unlock(&vol->map_lock);
 		kfree(copy);
@@ -302,7 +482,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		ferry_pass_through(vol, bio);
 		return;
 	}
-	INIT_WORK(&copy->work, ferry_copy_work);
+	copy->nr_pages = nr_pages;
 	copy->vol = vol;
 	copy->chunk = first;
 	copy->lo = lo;
@@ -311,7 +491,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	bio_list_init(&copy->waiting);
 	bio_list_add(&copy->waiting, bio);
 	mutex_unlock(&vol->map_lock);
-	queue_work(vol->wq, &copy->work);
+	ferry_copy_admit(copy);
 }
 
 static void ferry_origin_read_done(struct ferry_volume *vol, u64 c);

@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "alloc.h"
 #include "exc.h"
+#include "fine.h"
 #include "tags.h"
 
 /*
@@ -79,8 +80,8 @@ struct ferry_volume {
 
 	/*
 	 * Snapshot state. map_lock protects epoch, snaps, live, excmap,
-	 * alloc, pending, next_snap_id, cow_low; excmap.written[] is also
-	 * read without it on the write fast path.
+	 * alloc, pending, next_snap_id, cow_low, fine; excmap.written[] is
+	 * also read without it on the write fast path.
 	 */
 	struct mutex map_lock;
 	u32 epoch;			/* epoch being written */
@@ -89,6 +90,7 @@ struct ferry_volume {
 	u32 *live;			/* sorted epochs of live snapshots */
 	unsigned int nr_live;
 	struct ferry_excmap excmap;
+	struct ferry_fine fine;		/* bits set lock-free (see fine.h) */
 	struct ferry_alloc alloc;
 	struct xarray pending;		/* chunk -> struct ferry_copy */
 	bool cow_low;			/* COW_LOW event sent */
@@ -98,7 +100,20 @@ struct ferry_volume {
 	uuid_t cow_uuid;
 	uuid_t cbt_uuid;
 	u64 cbt_gen;
-	struct workqueue_struct *wq;	/* copy jobs */
+	struct workqueue_struct *wq;	/* copy_work */
+
+	/*
+	 * Copy jobs: the admitted ones (at most FERRY_COPY_JOBS) wait on
+	 * copy_ready for their next stage, which copy_work runs in batches
+	 * (so the I/O of neighbouring chunks is plugged and merged); the
+	 * others wait on copy_backlog. copy_lock protects copies_running and
+	 * both lists; bio completions take it, so it is taken with irqs off.
+	 */
+	spinlock_t copy_lock;
+	unsigned int copies_running;
+	struct list_head copy_ready;
+	struct list_head copy_backlog;
+	struct work_struct copy_work;
 	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
@@ -133,14 +148,31 @@ struct ferry_snap {
 	atomic64_t in_flight;
 };
 
-/* A chunk being preserved; the writes to it wait on it. */
+/* Where a copy job is; the volume's copy_work runs its next stage. */
+enum ferry_copy_stage {
+	FERRY_COPY_START,	/* allocate, then read the origin chunk */
+	FERRY_COPY_WRITE,	/* the read is done: write the CoW chunk */
+	FERRY_COPY_FINISH,	/* publish the exception, release the writes */
+};
+
+/*
+ * A chunk being preserved; the writes to it wait on it. The copy runs as
+ * asynchronous bios: nothing sleeps on the I/O, so many copies are in
+ * flight at once (at most FERRY_COPY_JOBS per volume, the rest parked).
+ */
 struct ferry_copy {
-	struct work_struct work;
+	enum ferry_copy_stage stage;
+	struct list_head node;		/* on vol->copy_ready or copy_backlog */
 	struct ferry_volume *vol;
 	u64 chunk;
 	u32 lo, hi;
 	u32 epoch;
 	struct bio_list waiting;	/* under vol->map_lock */
+	struct ferry_exc *exc;		/* published when the copy is written */
+	s64 dst;			/* CoW chunk */
+	blk_status_t status;		/* of the read, then of the write */
+	unsigned int nr_pages;
+	struct page *pages[];		/* the chunk's data in transit */
 };
 
 /*

@@ -607,13 +607,45 @@ static int ferry_put_extent(struct sk_buff *skb, u64 off, u64 len)
 	return 0;
 }
 
+/*
+ * Chunk @c, changed, as the precise map sees it: an extent per run of
+ * written 4 KiB blocks from block *@resume on (the whole chunk if the map
+ * names none). When the message is full, *@resume is where to go on.
+ */
+static int ferry_put_fine_chunk(struct sk_buff *skb, struct ferry_volume *vol,
+				u64 c, u64 size, u64 *resume)
+{
+	struct ferry_fine *f = &vol->fine;
+	u64 first = c << f->chunk_shift;
+	u64 end = (c + 1) << f->chunk_shift, b, e, off;
+
+	if (ferry_fine_next(f, first, end, true) >= min(end, f->nr_blocks))
+		return ferry_put_extent(skb, c * vol->chunk_size,
+					min_t(u64, vol->chunk_size,
+					      size - c * vol->chunk_size));
+	for (b = max(*resume, first);
+	     (b = ferry_fine_next(f, b, end, true)) < min(end, f->nr_blocks);
+	     b = e) {
+		e = ferry_fine_next(f, b, end, false);
+		off = b << FERRY_FINE_BLOCK_SHIFT;
+		if (ferry_put_extent(skb, off,
+				     min(size, e << FERRY_FINE_BLOCK_SHIFT) -
+					     off)) {
+			*resume = b;
+			return -EMSGSIZE;
+		}
+	}
+	return 0;
+}
+
 static int ferry_dump_changed(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nlattr **attrs = ferry_dump_attrs(cb);
 	struct ferry_volume *vol;
-	u64 c, run, size;
+	u64 c, run, size, resume;
 	u8 uuid[16];
 	void *hdr;
+	bool fine;
 	int ret;
 
 	if (!attrs[FERRY_ATTR_NAME]) {
@@ -647,12 +679,24 @@ static int ferry_dump_changed(struct sk_buff *skb, struct netlink_callback *cb)
 		goto out;
 	size = get_capacity(vol->disk) << SECTOR_SHIFT;
 	mutex_lock(&vol->map_lock);
+	fine = ferry_fine_covers(&vol->fine, cb->args[1]);
 	for (;;) {
 		c = ferry_exc_next_changed(&vol->excmap, cb->args[0],
 					   cb->args[1], cb->args[2], &run);
 		if (c >= vol->nr_chunks) {
 			cb->args[0] = vol->nr_chunks;
 			break;
+		}
+		if (fine) {
+			/* args[4]: the block to go on from in chunk args[0]. */
+			resume = c == cb->args[0] ? cb->args[4] : 0;
+			if (ferry_put_fine_chunk(skb, vol, c, size, &resume)) {
+				cb->args[0] = c;
+				cb->args[4] = resume;
+				break;
+			}
+			cb->args[0] = c + 1;
+			continue;
 		}
 		if (ferry_put_extent(skb, c * vol->chunk_size,
 				     min(run * vol->chunk_size,

@@ -431,6 +431,13 @@ assert_snap_live() {
 		fail "snapshot $2 of $1: unexpected object $(/usr/bin/jq -c . "$SCRATCH/snap.obj")"
 }
 
+# block_extents FILE...: as chunk_extents, for the 4 KiB blocks the precise
+# changed-block map tracks (what `ferry changed` reports for writes made
+# since a snapshot taken while the map was tracking).
+block_extents() {
+	chunk_extents 4096 "$@"
+}
+
 # chunk_extents CHUNK FILE...: FILEs hold "OFFSET LENGTH" lines (bytes) of
 # writes; prints the CHUNK-aligned extents they touch, adjacent chunks
 # merged, ascending, as "OFFSET LENGTH" lines (what `ferry changed` must

@@ -83,12 +83,16 @@ run_one() {
 		i=$((i + 1))
 	done
 
+	# FERRY_BENCH_* settings reach the guest on the kernel command line.
+	local benv
+	benv=$(env | grep -E '^FERRY_BENCH_[A-Z_]+=[A-Za-z0-9.:_-]+$' | tr '\n' ',' || true)
+	benv=${benv%,}
 	local t0 t1 rc
 	t0=$(date +%s)
 	timeout -k 10 "$limit" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i" \
+		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i${benv:+ ferry.env=$benv}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-nic none "${args[@]}" \
 		</dev/null >"$log" 2>&1

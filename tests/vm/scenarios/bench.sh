@@ -20,7 +20,18 @@
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
+# FERRY_BENCH_CHUNK: the chunk size; FERRY_BENCH_PARTS: some of the parts
+# cow:stall:pause:dm:repl (default all), e.g. FERRY_BENCH_PARTS=cow:dm.
 CHUNK=${FERRY_BENCH_CHUNK:-64K}
+PARTS=" $(echo "${FERRY_BENCH_PARTS:-cow:stall:pause:dm:repl}" | tr ':' ' ') "
+
+# part NAME: is this part of the benchmark asked for?
+part() {
+	case $PARTS in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
 DM=/usr/sbin/dmsetup
 
 # fio_iops DEV RW BS IO_SIZE: prints the write IOPS.
@@ -50,12 +61,7 @@ modprobe dm-snapshot || fail "no dm-snapshot"
 step "prefill the data device"
 dd if=/dev/urandom of=/dev/vdb bs=1M count=1024 oflag=direct iflag=fullblock status=none
 
-step "raw device"
-bench raw /dev/vdb
-
-step "ferry, no snapshot"
 dev=$(ferry_attach b /dev/vdb /dev/vdc --chunk "$CHUNK")
-bench ferry0 "$dev"
 
 live_ids() {
 	"$FERRY" snapshots b --json | /usr/bin/jq -r '.[] | select(.state != "deleted") | .id'
@@ -75,12 +81,19 @@ snapshots() {
 }
 one_snapshot() { snapshots 1; }
 eight_snapshots() { snapshots 8; }
-step "ferry, 1 snapshot"
-bench ferry1 "$dev" one_snapshot
-step "ferry, 8 snapshots"
-bench ferry8 "$dev" eight_snapshots
-echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
+if part cow; then
+	step "raw device"
+	bench raw /dev/vdb
+	step "ferry, no snapshot"
+	bench ferry0 "$dev"
+	step "ferry, 1 snapshot"
+	bench ferry1 "$dev" one_snapshot
+	step "ferry, 8 snapshots"
+	bench ferry8 "$dev" eight_snapshots
+	echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
+fi
 
+stall_bench() {
 step "quiesce stall over 100 snapshots under a 4k random writer"
 delete_all
 /usr/bin/fio --name=w --filename="$dev" --rw=randwrite --bs=4k --direct=1 \
@@ -102,6 +115,8 @@ wait "$fio_pid" 2>/dev/null
 echo "BENCH stall_p50_us $(($(pct /tmp/stall 50) / 1000))"
 echo "BENCH stall_p99_us $(($(pct /tmp/stall 99) / 1000))"
 delete_all
+}
+part stall && stall_bench
 
 # writer DIR: appends 4 KiB and fsyncs in a loop until /tmp/stop-writer.
 writer() {
@@ -118,6 +133,7 @@ stop_writer() {
 	wait "$writer_pid"
 }
 
+pause_bench() {
 step "application-visible pause: ferry point on ext4 with a writer"
 mkdir -p /mnt/b
 /usr/sbin/mkfs.ext4 -q -F "$dev" || fail "mkfs"
@@ -137,10 +153,14 @@ umount /mnt/b
 delete_all
 echo "BENCH ferry_pause_p50_us $(($(pct /tmp/pause 50) / 1000))"
 echo "BENCH ferry_pause_max_us $(($(sort -n /tmp/pause | tail -n 1) / 1000))"
+}
+part pause && pause_bench
 ferry_detach b
+sectors=$(blockdev --getsz /dev/vdb)
+
+dm_pause_bench() {
 
 step "application-visible pause: dmsetup suspend + resume with a writer"
-sectors=$(blockdev --getsz /dev/vdb)
 echo "0 $sectors linear /dev/vdb 0" | $DM create blin --noudevsync || fail "dm linear"
 $DM mknodes
 /usr/sbin/mkfs.ext4 -q -F /dev/mapper/blin || fail "mkfs"
@@ -160,6 +180,10 @@ umount /mnt/b
 $DM remove --noudevsync blin
 echo "BENCH dm_pause_p50_us $(($(pct /tmp/dmpause 50) / 1000))"
 echo "BENCH dm_pause_max_us $(($(sort -n /tmp/dmpause | tail -n 1) / 1000))"
+}
+part pause && dm_pause_bench
+
+dm_bench() {
 
 step "dm-snapshot, same chunk size and CoW device, 1 and 8 snapshots"
 csec=$(($(echo "$CHUNK" | sed 's/K$//') * 2))
@@ -191,6 +215,8 @@ dm_eight() { dm_snaps 8; }
 bench dmsnap1 /dev/mapper/borig dm_one
 bench dmsnap8 /dev/mapper/borig dm_eight
 dm_clear
+}
+part dm && dm_bench
 
 # ---- 4. replication ----
 # vdd/vde: v0 (512M) and its CoW, vdf/vdg: v1, its replica; vdh/vdi: a 4G
@@ -316,7 +342,7 @@ replication_bench() {
 		ferry_detach r$sz
 	done
 }
-replication_bench
+part repl && replication_bench
 
 echo "BENCH chunk_size $CHUNK"
 echo "BENCH done 1"

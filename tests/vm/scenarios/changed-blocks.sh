@@ -1,8 +1,10 @@
 #!/bin/sh
 # Changed-block tracking: `ferry changed --since A [--until B]` reports
-# exactly the 64 KiB chunks written after snapshot A (up to B), merged
-# into extents, in JSON and in the human form; it still answers after A
-# is deleted, with --since-epoch.
+# exactly the 4 KiB blocks written after snapshot A (up to B), merged into
+# extents, in JSON and in the human form; it still answers after A is
+# deleted, with --since-epoch. After a re-attach (the precise map is kept
+# in memory only) it answers in whole 64 KiB chunks until the next
+# snapshot starts the precise map again.
 # disks: 64M 64M
 # timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
@@ -25,9 +27,10 @@ w() {
 	echo "$2 $3" >>"$1"
 }
 
-# expected FILE...: the merged chunk extents of the writes in FILEs.
+# expected FILE...: the merged extents of the 4 KiB blocks the writes in
+# FILEs touched (the precise map tracks writes from the first snapshot on).
 expected() {
-	chunk_extents "$C" "$@"
+	block_extents "$@"
 }
 
 # check_changed WHAT EXPECTED_FILE ARGS...: `ferry changed v0 ARGS`, JSON
@@ -124,6 +127,24 @@ expect_fail "$FERRY" changed v0 --since "$a"
 
 step "the origin and B still hold the right bytes"
 assert_dev_is_file "$dev" "$ref"
+
+step "after a re-attach the precise map starts again at the next snapshot"
+ferry_detach v0
+dev=$(ferry_attach v0 /dev/vdb /dev/vdc) || exit 1
+# Only the epoch map survived: whole chunks.
+chunk_extents "$C" "$SCRATCH/w.b" >"$SCRATCH/exp.b.chunks"
+check_changed "B..now after re-attach" "$SCRATCH/exp.b.chunks" --since "$b"
+take_snapshot v0
+c3=$(snap_id v0)
+: >"$SCRATCH/w.c"
+w "$SCRATCH/w.c" $((3 * M + 4 * K)) $((4 * K))
+w "$SCRATCH/w.c" $((3 * M + 12 * K)) $((8 * K))
+expected "$SCRATCH/w.c" >"$SCRATCH/exp.c"
+check_changed "C..now, 4 KiB blocks again" "$SCRATCH/exp.c" --since "$c3"
+chunk_extents "$C" "$SCRATCH/w.b" "$SCRATCH/w.c" >"$SCRATCH/exp.bc"
+check_changed "B..now, older than the map: whole chunks" "$SCRATCH/exp.bc" --since "$b"
+assert_dev_is_file "$dev" "$ref"
+snap_delete v0 "$c3"
 snap_delete v0 "$b"
 ferry_detach v0
 unload_ferry

@@ -82,7 +82,10 @@ step "points on schedule"
 taken=$(grep -c "group app: point .* v0 snapshot" "$SCRATCH/daemon.log")
 deleted=$(grep -c "group app: prune v0: delete" "$SCRATCH/daemon.log")
 echo "    $taken points in $((t1 - t0)) s, $deleted deleted by the daemon"
-if [ "$taken" -lt 4 ] || [ "$taken" -gt 11 ]; then
+# One point at the start and one per 2 s of the time the daemon really ran
+# (a loaded machine stretches the test's own sleeps).
+most=$(((t1 - t0) / 2 + 1))
+if [ "$taken" -lt 4 ] || [ "$taken" -gt "$most" ]; then
 	fail "$taken points in $((t1 - t0)) s with every = 2s"
 fi
 [ "$deleted" -ge 1 ] || fail "nothing was pruned"
