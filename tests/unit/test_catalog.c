@@ -96,7 +96,7 @@ static void migrates_forward(void **state)
 	    "INSERT INTO points (point, volume, snap_id, label, created,"
 	    " state) VALUES ('p-old', 'db', 3, 'crash', 1, 'live');");
 	assert_int_equal(catalog_open(f->dir, &f->c, &f->e), 0);
-	assert_int_equal(catalog_schema(f->c), 2);
+	assert_int_equal(catalog_schema(f->c), CATALOG_SCHEMA_VERSION);
 	assert_int_equal(catalog_point_get(f->c, "db", 3, NULL, &p, &f->e), 1);
 	assert_string_equal(p.point, "p-old");
 	/* deleted_at came with version 2. */
