@@ -406,9 +406,11 @@ static void thaw_note(const struct run *r, char *buf, size_t len)
 		else {
 			session_failure_text(&r->sess.release, why,
 					     sizeof(why));
-			used = snprintf(buf, len,
-					"; the session's release %s (killed)",
-					why);
+			used = snprintf(
+				buf, len, "; the session's release %s%s", why,
+				strcmp(r->sess.release.status, "timeout") ?
+					"" :
+					" (killed)");
 		}
 	}
 	if (!r->thawed || used >= len)
