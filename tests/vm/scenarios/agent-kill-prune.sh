@@ -119,12 +119,13 @@ fsfreeze --unfreeze /mnt/f 2>/dev/null && fail "the filesystem was frozen"
 step "what the catalog believes vs the kernel, before any reconcile"
 # The kernel's list through a throw-away catalog (the real one untouched).
 "$FERRY" --state-dir "$SCRATCH/other" snapshots v0 --json |
-	"$JQ" -r '.[] | select(.state == "live") | .id' | sort -n >"$SCRATCH/kernel"
+	"$JQ" -r '.[] | select(.state == "live") | .id' | sort >"$SCRATCH/kernel"
 assert_eq "$(wc -l <"$SCRATCH/kernel")" "$left" "snapshots in the kernel"
 "$SQLITE3" "$STATE/catalog.db" \
 	"SELECT snap_id FROM points WHERE volume = 'v0' AND state = 'live';" |
-	sort -n >"$SCRATCH/catalog"
-# Points the catalog still calls live but the kernel deleted.
+	sort >"$SCRATCH/catalog"
+# Points the catalog still calls live but the kernel deleted (comm needs
+# the lexical order).
 comm -23 "$SCRATCH/catalog" "$SCRATCH/kernel" >"$SCRATCH/stale"
 comm -13 "$SCRATCH/catalog" "$SCRATCH/kernel" >"$SCRATCH/unknown"
 assert_eq "$(wc -l <"$SCRATCH/unknown")" 0 "kernel snapshots the catalog does not know"
