@@ -8,7 +8,8 @@
 #     tags and the catalog, and the database in the point holds exactly
 #     the rows committed before the lock (max(id) equals the recorded
 #     one: nothing written while quiesced or after release), while the
-#     live one moves on.
+#     live one moves on. With a hook and a session, the order is freeze,
+#     quiesce, release, thaw, and all four statuses are in the tags.
 # (b) Helpers that answer wrongly, hang past a short deadline, die, and
 #     the real helper failing to take a lock another process holds: no
 #     point, one error line, the filesystem takes writes at once, no
@@ -119,6 +120,24 @@ id2=$("$JQ" -r '.[0].id' "$SCRATCH/a2.json")
 held2=$("$FERRY" snapshots v0 --json | "$JQ" -r ".[] | select(.id == $id2) | .hooks.session.quiesce.output" | sed -n 's/^held|//p')
 [ "$held2" -gt "$held" ] || fail "second point held $held2, first $held"
 check_point "$id2" "$held2"
+
+step "(a) a hook and a session: freeze, quiesce, snapshot, release, thaw"
+cat >"$SCRATCH/order-hook" <<ORDER_EOF
+#!/bin/sh
+echo "hook-\$1" >>"$SCRATCH/order"
+ORDER_EOF
+cat >"$SCRATCH/order-session" <<ORDER_EOF
+#!/bin/sh
+read -r q && echo "session-\$q" >>"$SCRATCH/order" && echo quiesced
+read -r r && echo "session-\$r" >>"$SCRATCH/order" && echo released
+ORDER_EOF
+chmod 755 "$SCRATCH/order-hook" "$SCRATCH/order-session"
+"$FERRY" snapshot v0 --hook "$SCRATCH/order-hook" --session "$SCRATCH/order-session" --json \
+	>"$SCRATCH/both.json" 2>"$SCRATCH/both.err" || fail "snapshot --hook --session failed: $(cat "$SCRATCH/both.err")"
+assert_eq "$(tr '\n' ' ' <"$SCRATCH/order")" "hook-freeze session-quiesce session-release hook-thaw " "order of the steps"
+assert_eq "$("$JQ" -r '.[0].label' "$SCRATCH/both.json")" application "label with a hook and a session"
+assert_eq "$("$JQ" -r '.[0].tags | [.["ferry.hook.freeze"], .["ferry.session.quiesce"], .["ferry.session.release"], .["ferry.hook.thaw"]] | join(" ")' "$SCRATCH/both.json")" \
+	"0 ok ok 0" "hook and session tags"
 
 step "(b) helpers that fail"
 cat >"$SCRATCH/helper" <<'HELPER_EOF'
