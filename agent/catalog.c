@@ -52,6 +52,13 @@ static const char *const migrations[] = {
 	/* 2: lookups by kernel snapshot id; when a point was deleted */
 	"CREATE INDEX points_by_snap ON points (volume, snap_id);"
 	"ALTER TABLE points ADD COLUMN deleted_at INTEGER;",
+	/* 3: the quiesce session's steps (session.h) */
+	"ALTER TABLE points ADD COLUMN has_session INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE points ADD COLUMN quiesce_status TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE points ADD COLUMN quiesce_output TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE points ADD COLUMN release_status TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE points ADD COLUMN release_output TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE points ADD COLUMN session_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int db_fail(struct catalog *c, struct ferr *e, const char *what)
@@ -221,6 +228,16 @@ void catalog_point_from_snap(const struct ferry_snap_info *s,
 		p->has_hooks = true;
 		snprintf(p->thaw_status, sizeof(p->thaw_status), "%s", v);
 	}
+	v = snap_tag(s, "ferry.session.quiesce");
+	if (v) {
+		p->has_session = true;
+		snprintf(p->quiesce_status, sizeof(p->quiesce_status), "%s", v);
+	}
+	v = snap_tag(s, "ferry.session.release");
+	if (v) {
+		p->has_session = true;
+		snprintf(p->release_status, sizeof(p->release_status), "%s", v);
+	}
 	p->ntags = s->ntags;
 	memcpy(p->tags, s->tags, s->ntags * sizeof(s->tags[0]));
 }
@@ -240,9 +257,11 @@ int catalog_point_put(struct catalog *c, const struct catalog_point *p,
 		    "INSERT OR REPLACE INTO points (point, volume, snap_id,"
 		    " label, created, state, stall_ns, freeze_ns, has_hooks,"
 		    " freeze_status, freeze_output, thaw_status, thaw_output,"
-		    " hook_ms, total_ms) VALUES"
+		    " hook_ms, total_ms, has_session, quiesce_status,"
+		    " quiesce_output, release_status, release_output,"
+		    " session_ms) VALUES"
 		    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		    " ?14, ?15)",
+		    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 		    -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, p->point, -1, SQLITE_STATIC);
@@ -260,6 +279,12 @@ int catalog_point_put(struct catalog *c, const struct catalog_point *p,
 	sqlite3_bind_text(st, 13, p->thaw_output, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 14, (sqlite3_int64)p->hook_ms);
 	sqlite3_bind_int64(st, 15, (sqlite3_int64)p->total_ms);
+	sqlite3_bind_int(st, 16, p->has_session);
+	sqlite3_bind_text(st, 17, p->quiesce_status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 18, p->quiesce_output, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, p->release_status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 20, p->release_output, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 21, (sqlite3_int64)p->session_ms);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
@@ -336,7 +361,9 @@ static int load_tags(struct catalog *c, struct catalog_point *p)
 #define POINT_COLUMNS                                                       \
 	"SELECT point, volume, snap_id, label, created, state, stall_ns,"   \
 	" freeze_ns, has_hooks, freeze_status, freeze_output, thaw_status," \
-	" thaw_output, hook_ms, total_ms FROM points "
+	" thaw_output, hook_ms, total_ms, has_session, quiesce_status,"     \
+	" quiesce_output, release_status, release_output, session_ms"       \
+	" FROM points "
 
 static void point_from_row(sqlite3_stmt *st, struct catalog_point *p)
 {
@@ -356,6 +383,12 @@ static void point_from_row(sqlite3_stmt *st, struct catalog_point *p)
 	column_text(st, 12, p->thaw_output, sizeof(p->thaw_output));
 	p->hook_ms = (uint64_t)sqlite3_column_int64(st, 13);
 	p->total_ms = (uint64_t)sqlite3_column_int64(st, 14);
+	p->has_session = sqlite3_column_int(st, 15);
+	column_text(st, 16, p->quiesce_status, sizeof(p->quiesce_status));
+	column_text(st, 17, p->quiesce_output, sizeof(p->quiesce_output));
+	column_text(st, 18, p->release_status, sizeof(p->release_status));
+	column_text(st, 19, p->release_output, sizeof(p->release_output));
+	p->session_ms = (uint64_t)sqlite3_column_int64(st, 20);
 }
 
 int catalog_point_get(struct catalog *c, const char *volume, uint32_t snap_id,

@@ -18,7 +18,7 @@
 #include "util.h"
 
 /* The schema this agent writes; older catalogs are migrated forward. */
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 struct catalog;
 
@@ -38,6 +38,12 @@ struct catalog_point {
 	char thaw_output[HOOK_OUTPUT_MAX + 1];
 	uint64_t hook_ms;
 	uint64_t total_ms;
+	bool has_session; /* a quiesce session ran (session.h) */
+	char quiesce_status[16]; /* struct session_step's status */
+	char release_status[16];
+	char quiesce_output[HOOK_OUTPUT_MAX + 1];
+	char release_output[HOOK_OUTPUT_MAX + 1];
+	uint64_t session_ms;
 	size_t ntags;
 	struct ferry_tag tags[FERRY_TAGS_MAX];
 };

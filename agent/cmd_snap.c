@@ -33,7 +33,8 @@
 const char snapshot_usage[] =
 	"usage: ferry snapshot NAME [NAME...] [--tag K=V]... [--label LABEL]\n"
 	"                      [--deadline MS] [--hook CMD [--hook-shell]\n"
-	"                      [--hook-timeout SECONDS] [--accept-lower-label]]\n"
+	"                      [--hook-timeout SECONDS]] [--session CMD\n"
+	"                      [--session-timeout SECONDS]] [--accept-lower-label]\n"
 	"                      [--json]\n"
 	"  Snapshot the volumes together (one consistency group); print\n"
 	"  \"NAME SNAPID DEVICE\" per volume.\n"
@@ -42,10 +43,14 @@ const char snapshot_usage[] =
 	"  --deadline MS    longest time writes may be held (kernel default 10000)\n"
 	"  --hook CMD       run \"CMD freeze\" before and \"CMD thaw\" after the\n"
 	"                   quiesce; CMD is split on blanks, no shell\n"
-	"  --hook-shell     run CMD with /bin/sh -c instead\n"
+	"  --hook-shell     run the CMD of --hook and --session with /bin/sh -c\n"
 	"  --hook-timeout SECONDS  deadline of each hook phase (default 30)\n"
-	"  --accept-lower-label    if the freeze hook fails, take the point\n"
-	"                   anyway, labelled filesystem or crash\n";
+	"  --session CMD    a quiesce session: start CMD, write \"quiesce\" to it\n"
+	"                   and wait for \"quiesced\"; after the snapshot write\n"
+	"                   \"release\" and wait for \"released\" (docs/hooks.md)\n"
+	"  --session-timeout SECONDS  deadline of each session step (default 30)\n"
+	"  --accept-lower-label    if the freeze hook or session fails, take the\n"
+	"                   point anyway, labelled filesystem or crash\n";
 
 const char reconcile_usage[] =
 	"usage: ferry reconcile [NAME] [--json]\n"
@@ -89,6 +94,8 @@ enum {
 	OPT_HOOK_SHELL,
 	OPT_HOOK_TIMEOUT,
 	OPT_ACCEPT_LOWER,
+	OPT_SESSION,
+	OPT_SESSION_TIMEOUT,
 };
 
 /*
@@ -235,6 +242,17 @@ static int snapshot_opt(void *args, int c, const char *arg, struct ferr *e)
 	case OPT_ACCEPT_LOWER:
 		a->accept_lower = true;
 		return 0;
+	case OPT_SESSION:
+		if (!*arg)
+			return ferr_set(e, -EINVAL, "--session: empty command");
+		a->session = arg;
+		return 0;
+	case OPT_SESSION_TIMEOUT:
+		if (parse_seconds(arg, &a->session_timeout_ms, &why))
+			return ferr_set(e, -EINVAL, "--session-timeout: %s",
+					why.msg);
+		a->session_timeout_given = true;
+		return 0;
 	}
 	return ferr_set(e, -EINVAL, "unknown option");
 }
@@ -250,6 +268,9 @@ int snapshot_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "hook-shell", no_argument, NULL, OPT_HOOK_SHELL },
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
+		{ "session", required_argument, NULL, OPT_SESSION },
+		{ "session-timeout", required_argument, NULL,
+		  OPT_SESSION_TIMEOUT },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -257,14 +278,20 @@ int snapshot_parse(struct ferry_ctx *ctx, int argc, char **argv,
 
 	memset(a, 0, sizeof(*a));
 	a->hook_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
+	a->session_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
 	err = parse_options(ctx, argc, argv, opts, snapshot_opt, a, e);
 	if (err)
 		return err;
-	if (!a->hook && a->hook_shell)
-		return ferr_set(e, -EINVAL, "--hook-shell needs --hook");
-	if (!a->hook && a->accept_lower)
+	if (!a->hook && !a->session && a->hook_shell)
 		return ferr_set(e, -EINVAL,
-				"--accept-lower-label needs --hook");
+				"--hook-shell needs --hook or --session");
+	if (!a->hook && !a->session && a->accept_lower)
+		return ferr_set(
+			e, -EINVAL,
+			"--accept-lower-label needs --hook or --session");
+	if (!a->session && a->session_timeout_given)
+		return ferr_set(e, -EINVAL,
+				"--session-timeout needs --session");
 	if (operand_count(argc) < 1)
 		return ferr_set(e, -EINVAL, "missing volume NAME");
 	for (i = optind; i < argc; i++) {

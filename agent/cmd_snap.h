@@ -29,6 +29,9 @@ struct snapshot_args {
 	bool hook_shell; /* --hook-shell: CMD is a shell command */
 	int hook_timeout_ms; /* --hook-timeout, per hook phase */
 	bool accept_lower; /* --accept-lower-label */
+	const char *session; /* --session CMD, NULL: none (session.h) */
+	int session_timeout_ms; /* --session-timeout, per session step */
+	bool session_timeout_given;
 };
 
 /* snapshots NAME */

@@ -249,9 +249,12 @@ static void parse_volume(struct conf *c, const config_setting_t *s, int idx)
 /* ---- groups ---- */
 
 static const char *const group_keys[] = {
-	"name",		"volumes",    "hook",
-	"hook_timeout", "hook_shell", "accept_lower_label",
-	"schedule",	"retention",  NULL,
+	"name",	      "volumes",
+	"hook",	      "hook_timeout",
+	"hook_shell", "accept_lower_label",
+	"session",    "session_timeout",
+	"schedule",   "retention",
+	NULL,
 };
 static const char *const schedule_keys[] = { "every", NULL };
 static const char *const retention_keys[] = { "keep", "min_count", "pin_tags",
@@ -470,16 +473,32 @@ static void parse_hook(struct conf *c, const config_setting_t *s,
 		conf_err(c, m, "'hook_timeout' must be 1s..1d%s", where);
 	else if (got == 1)
 		g->hook_timeout_ms = (int)(t * 1000);
-	if (g->hook)
+	if (!g->hook && m)
+		conf_err(c, m, "'hook_timeout' needs 'hook'%s", where);
+	g->session = get_string(c, s, "session", false, where);
+	if (g->session && !g->session[0]) {
+		conf_err(c, config_setting_get_member(s, "session"),
+			 "'session' is empty%s", where);
+		g->session = NULL;
+	}
+	g->session_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
+	got = get_duration(c, s, "session_timeout", &t, where);
+	m = config_setting_get_member(s, "session_timeout");
+	if (got == 1 && (!t || t > HOOK_TIMEOUT_MAX_S))
+		conf_err(c, m, "'session_timeout' must be 1s..1d%s", where);
+	else if (got == 1)
+		g->session_timeout_ms = (int)(t * 1000);
+	if (!g->session && m)
+		conf_err(c, m, "'session_timeout' needs 'session'%s", where);
+	if (g->hook || g->session)
 		return;
 	if (g->hook_shell)
 		conf_err(c, config_setting_get_member(s, "hook_shell"),
-			 "'hook_shell' needs 'hook'%s", where);
+			 "'hook_shell' needs 'hook' or 'session'%s", where);
 	if (g->accept_lower)
 		conf_err(c, config_setting_get_member(s, "accept_lower_label"),
-			 "'accept_lower_label' needs 'hook'%s", where);
-	if (m)
-		conf_err(c, m, "'hook_timeout' needs 'hook'%s", where);
+			 "'accept_lower_label' needs 'hook' or 'session'%s",
+			 where);
 }
 
 static void parse_group(struct conf *c, const config_setting_t *s, int idx)
@@ -809,4 +828,7 @@ void conf_group_snapshot_args(const struct conf_group *g,
 	a->hook_shell = g->hook_shell;
 	a->hook_timeout_ms = g->hook_timeout_ms;
 	a->accept_lower = g->accept_lower;
+	a->session = g->session;
+	a->session_timeout_ms = g->session_timeout_ms;
+	a->session_timeout_given = g->session != NULL;
 }

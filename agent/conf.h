@@ -40,6 +40,8 @@ struct conf_group {
 	int hook_timeout_ms;
 	bool hook_shell;
 	bool accept_lower;
+	const char *session; /* quiesce session helper; NULL: none */
+	int session_timeout_ms;
 	uint64_t every_s; /* schedule; 0: none */
 	bool has_retention;
 	struct retention retention;

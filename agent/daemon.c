@@ -202,7 +202,7 @@ static int run_group(struct ferry_ctx *ctx, const struct conf_group *g)
 
 	conf_group_snapshot_args(g, &a);
 	err = point_take(ctx, &a, &list, &e);
-	if (g->hook && hook_stop_signal)
+	if ((g->hook || g->session) && hook_stop_signal)
 		daemon_stop = hook_stop_signal;
 	for (i = 0; i < list.n; i++) {
 		const struct ferry_snap_info *s = &list.s[i];
@@ -263,9 +263,10 @@ static int daemon_loop(struct ferry_ctx *ctx, const struct conf *cf, bool once)
 		}
 		format_duration(g->every_s, every, sizeof(every));
 		if (!once)
-			logf_("group %s: every %s: %zu volume(s)%s%s", g->name,
-			      every, g->nnames, g->hook ? ", hook " : "",
-			      g->hook ?: "");
+			logf_("group %s: every %s: %zu volume(s)%s%s%s%s",
+			      g->name, every, g->nnames,
+			      g->hook ? ", hook " : "", g->hook ?: "",
+			      g->session ? ", session " : "", g->session ?: "");
 		active[i] = true;
 		next[i] = now;
 		nactive++;

@@ -3,13 +3,16 @@
  * ferry agent: recovery points. The order of "ferry snapshot":
  *
  *   reconcile the catalog, decide whether a filesystem is mounted,
- *   CMD freeze (deadline) -> label -> kernel quiesce + snapshot (the
- *   kernel freezes and thaws the filesystem inside the call) -> CMD thaw
- *   (deadline) -> ferry.hook.thaw tag -> catalog.
+ *   CMD freeze (deadline) -> session: start, quiesce/quiesced (deadline)
+ *   -> label -> kernel quiesce + snapshot (the kernel freezes and thaws
+ *   the filesystem inside the call) -> session: release/released + exit
+ *   (deadline) -> CMD thaw (deadline) -> ferry.hook.thaw and
+ *   ferry.session.release tags -> catalog.
  *
  * Once "CMD freeze" was started, "CMD thaw" runs on every path: success,
  * a failed kernel call, a failed or timed-out freeze hook, SIGINT,
- * SIGTERM or SIGHUP to the agent.
+ * SIGTERM or SIGHUP. Likewise, once the session helper was started, it is
+ * released (and killed at the deadline) on every path, before the thaw.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +26,7 @@
 #include "json_out.h"
 #include "label.h"
 #include "point.h"
+#include "session.h"
 #include "snap_kapi.h"
 #include "snap_out.h"
 #include "volume.h"
@@ -175,6 +179,23 @@ struct json_object *point_hooks_json(const struct catalog_point *p)
 	if (p->thaw_status[0])
 		json_object_object_add(
 			o, "thaw", phase_json(p->thaw_status, p->thaw_output));
+	if (p->has_session) {
+		struct json_object *sj = json_object_new_object();
+
+		if (sj && p->quiesce_status[0])
+			json_object_object_add(sj, "quiesce",
+					       phase_json(p->quiesce_status,
+							  p->quiesce_output));
+		if (sj && p->release_status[0])
+			json_object_object_add(sj, "release",
+					       phase_json(p->release_status,
+							  p->release_output));
+		if (sj)
+			json_object_object_add(
+				sj, "session_ms",
+				json_object_new_uint64(p->session_ms));
+		json_object_object_add(o, "session", sj);
+	}
 	json_object_object_add(o, "hook_ms",
 			       json_object_new_uint64(p->hook_ms));
 	json_object_object_add(o, "total_ms",
@@ -268,7 +289,7 @@ static int listing_build(const struct ferry_ctx *ctx, const char *name,
 		if (pt &&
 		    catalog_point_get(c, name, kernel->s[i].id, pt, p, &e) ==
 			    1 &&
-		    p->has_hooks)
+		    (p->has_hooks || p->has_session))
 			l->cp[i] = p;
 		else
 			free(p);
@@ -334,6 +355,10 @@ struct run {
 	struct hook_result freeze, thaw;
 	bool froze; /* "CMD freeze" was started: thaw must run */
 	bool thawed;
+	struct session_spec sspec;
+	struct session sess;
+	bool sessioned; /* the session was started: release must run */
+	bool released;
 	char point[40];
 	char volumes[FERRY_NAME_MAX * 4 + 64];
 	uint64_t t0;
@@ -348,6 +373,21 @@ static void run_thaw(struct run *r)
 	r->thawed = true;
 }
 
+static void run_release(struct run *r)
+{
+	if (!r->sessioned || r->released)
+		return;
+	session_release(&r->sess);
+	r->released = true;
+}
+
+/* Undoes what quiesced the application: the session first, then thaw. */
+static void run_unquiesce(struct run *r)
+{
+	run_release(r);
+	run_thaw(r);
+}
+
 static const char *signame(int sig)
 {
 	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
@@ -357,17 +397,62 @@ static const char *signame(int sig)
 static void thaw_note(const struct run *r, char *buf, size_t len)
 {
 	char why[256];
+	size_t used = 0;
 
-	if (!r->thawed) {
-		snprintf(buf, len, "%s", "");
-		return;
+	buf[0] = '\0';
+	if (r->released && r->sess.release.done) {
+		if (r->sess.release.ok)
+			used = snprintf(buf, len, "; the session was released");
+		else {
+			session_failure_text(&r->sess.release, why,
+					     sizeof(why));
+			used = snprintf(
+				buf, len, "; the session's release %s%s", why,
+				strcmp(r->sess.release.status, "timeout") ?
+					"" :
+					" (killed)");
+		}
 	}
+	if (!r->thawed || used >= len)
+		return;
 	if (hook_ok(&r->thaw))
-		snprintf(buf, len, "; the thaw hook ran");
+		snprintf(buf + used, len - used, "; the thaw hook ran");
 	else {
 		hook_failure_text(&r->thaw, why, sizeof(why));
-		snprintf(buf, len, "; the thaw hook %s", why);
+		snprintf(buf + used, len - used, "; the thaw hook %s", why);
 	}
+}
+
+/* "the freeze hook exited 1" or "the quiesce session answered 'no'" */
+static void freeze_failure(const struct run *r, char *buf, size_t len)
+{
+	char why[200];
+
+	if (r->froze && !hook_ok(&r->freeze)) {
+		hook_failure_text(&r->freeze, why, sizeof(why));
+		snprintf(buf, len, "the freeze hook %s", why);
+	} else if (r->sessioned) {
+		session_failure_text(&r->sess.quiesce, why, sizeof(why));
+		snprintf(buf, len, "the quiesce session %s", why);
+	} else {
+		snprintf(buf, len, "the application was not quiesced");
+	}
+}
+
+static void session_to_point(const struct run *r, struct catalog_point *p)
+{
+	if (!r->sessioned)
+		return;
+	p->has_session = true;
+	snprintf(p->quiesce_status, sizeof(p->quiesce_status), "%s",
+		 r->sess.quiesce.status);
+	snprintf(p->quiesce_output, sizeof(p->quiesce_output), "%s",
+		 r->sess.quiesce.output);
+	snprintf(p->release_status, sizeof(p->release_status), "%s",
+		 r->sess.release.status);
+	snprintf(p->release_output, sizeof(p->release_output), "%s",
+		 r->sess.release.output);
+	p->session_ms = r->sess.quiesce.ms + r->sess.release.ms;
 }
 
 static bool all_mounted(struct kapi *k, const struct snapshot_args *a,
@@ -417,6 +502,7 @@ static int store_points(struct catalog *c, struct run *r,
 				 r->thaw.output);
 			p->hook_ms = r->freeze.ms + r->thaw.ms;
 		}
+		session_to_point(r, p);
 		p->total_ms = mono_ms() - r->t0;
 		err = catalog_point_put(c, p, e);
 	}
@@ -450,6 +536,9 @@ static int snapshot_print(const struct ferry_ctx *ctx, struct run *r,
 			snprintf(p->thaw_output, sizeof(p->thaw_output), "%s",
 				 r->thaw.output);
 			p->hook_ms = r->freeze.ms + r->thaw.ms;
+		}
+		session_to_point(r, p);
+		if (r->froze || r->sessioned) {
 			p->total_ms = mono_ms() - r->t0;
 			json_object_object_add(o, "hooks", point_hooks_json(p));
 		}
@@ -461,11 +550,12 @@ static int snapshot_print(const struct ferry_ctx *ctx, struct run *r,
 	return fflush(stdout) || ferror(stdout) ? -EIO : 0;
 }
 
-/* User tags, then ferry.point and ferry.hook.freeze. */
+/* User tags, then ferry.point, ferry.hook.freeze, ferry.session.quiesce. */
 static int build_tags(struct run *r, char **tags, size_t *n, char *own,
 		      size_t own_len, struct ferr *e)
 {
 	const struct snapshot_args *a = r->a;
+	size_t own_tags = 1 + (a->hook ? 2 : 0) + (a->session ? 2 : 0);
 	char status[16];
 	size_t i, used;
 	int len;
@@ -478,45 +568,65 @@ static int build_tags(struct run *r, char **tags, size_t *n, char *own,
 				a->tags[i]);
 		tags[i] = a->tags[i];
 	}
-	if (a->ntags + (a->hook ? 3 : 1) > FERRY_TAGS_MAX)
+	if (a->ntags + own_tags > FERRY_TAGS_MAX)
 		return ferr_set(e, -EINVAL,
-				"more than %d tags (the agent adds %d)",
-				FERRY_TAGS_MAX - (a->hook ? 3 : 1),
-				a->hook ? 3 : 1);
+				"more than %zu tags (the agent adds %zu)",
+				FERRY_TAGS_MAX - own_tags, own_tags);
 	*n = a->ntags;
 	len = snprintf(own, own_len, "%s=%s", FERRY_POINT_TAG, r->point);
 	tags[(*n)++] = own;
 	used = (size_t)len + 1;
 	if (r->froze) {
 		hook_status_text(&r->freeze, status, sizeof(status));
-		snprintf(own + used, own_len - used, "ferry.hook.freeze=%s",
-			 status);
+		len = snprintf(own + used, own_len - used,
+			       "ferry.hook.freeze=%s", status);
+		tags[(*n)++] = own + used;
+		used += (size_t)len + 1;
+	}
+	if (r->sessioned) {
+		snprintf(own + used, own_len - used, "ferry.session.quiesce=%s",
+			 r->sess.quiesce.status);
 		tags[(*n)++] = own + used;
 	}
 	return 0;
 }
 
-static void set_thaw_tag(struct kapi *k, struct run *r, struct snap_list *list)
+/* ferry.hook.thaw and ferry.session.release, known after the snapshot. */
+static void set_after_tags(struct kapi *k, struct run *r,
+			   struct snap_list *list)
 {
-	char kv[64], status[16];
-	char *tags[1] = { kv };
+	char kv[2][64], status[16];
+	char *tags[2];
 	struct ferr e;
-	size_t i;
+	size_t i, j, n = 0;
 
-	hook_status_text(&r->thaw, status, sizeof(status));
-	snprintf(kv, sizeof(kv), "ferry.hook.thaw=%s", status);
+	if (r->froze) {
+		hook_status_text(&r->thaw, status, sizeof(status));
+		snprintf(kv[n], sizeof(kv[n]), "ferry.hook.thaw=%s", status);
+		tags[n] = kv[n];
+		n++;
+	}
+	if (r->sessioned) {
+		snprintf(kv[n], sizeof(kv[n]), "ferry.session.release=%s",
+			 r->sess.release.status[0] ? r->sess.release.status :
+						     "none");
+		tags[n] = kv[n];
+		n++;
+	}
+	if (!n)
+		return;
 	for (i = 0; i < list->n; i++) {
 		struct ferry_snap_info *s = &list->s[i];
 
-		if (snap_set_tags(k, s->volume, s->id, tags, 1, &e)) {
+		if (snap_set_tags(k, s->volume, s->id, tags, n, &e)) {
 			ferry_warn("snapshot", "%s", e.msg);
 			continue;
 		}
-		if (s->ntags < FERRY_TAGS_MAX) {
-			tag_parse(kv, &s->tags[s->ntags], &e);
+		for (j = 0; j < n && s->ntags < FERRY_TAGS_MAX; j++) {
+			tag_parse(kv[j], &s->tags[s->ntags], &e);
 			s->ntags++;
-			snap_sort_tags(s);
 		}
+		snap_sort_tags(s);
 	}
 }
 
@@ -525,7 +635,7 @@ static int snapshot_with_points(struct ferry_ctx *ctx, struct run *r,
 				struct snap_list *list, struct ferr *e)
 {
 	const struct snapshot_args *a = r->a;
-	struct label_input in = { .hook_given = a->hook != NULL,
+	struct label_input in = { .hook_given = a->hook || a->session,
 				  .accept_lower = a->accept_lower,
 				  .requested = a->label };
 	char *tags[FERRY_TAGS_MAX], own[512], why[256], note[300];
@@ -556,38 +666,60 @@ static int snapshot_with_points(struct ferry_ctx *ctx, struct run *r,
 				signame(sig), note);
 		}
 	}
+	/* A session quiesces only an application the hook has frozen. */
+	if (a->session && in.freeze_ok) {
+		r->sessioned = true;
+		if (!session_start(&r->sess, &r->sspec))
+			session_quiesce(&r->sess, &hook_stop_signal);
+		in.freeze_ok = r->sess.quiesce.ok;
+		if (hook_stop_signal) {
+			sig = hook_stop_signal;
+			run_unquiesce(r);
+			thaw_note(r, note, sizeof(note));
+			return ferr_set(
+				e, -EINTR,
+				"interrupted by %s during the quiesce session: no point taken%s",
+				signame(sig), note);
+		}
+	}
 	err = label_decide(&in, &label, e);
 	if (err == -ECANCELED) {
-		run_thaw(r);
-		hook_failure_text(&r->freeze, why, sizeof(why));
+		run_unquiesce(r);
+		freeze_failure(r, why, sizeof(why));
 		thaw_note(r, note, sizeof(note));
 		return ferr_set(
 			e, err,
-			"the freeze hook %s: no point taken%s (--accept-lower-label takes a %s point)",
+			"%s: no point taken%s (--accept-lower-label takes a %s point)",
 			why, note, in.fs_mounted ? "filesystem" : "crash");
 	}
 	if (!err)
 		err = build_tags(r, tags, &ntags, own, sizeof(own), e);
 	if (!err)
 		err = snap_take(k, a, tags, ntags, label_name(label), list, e);
-	run_thaw(r);
+	run_unquiesce(r);
 	if (err) {
 		thaw_note(r, note, sizeof(note));
 		if (note[0] && strlen(e->msg) + strlen(note) < sizeof(e->msg))
 			strcat(e->msg, note);
 		return err;
 	}
-	if (r->froze)
-		set_thaw_tag(k, r, list);
+	set_after_tags(k, r, list);
 	err = store_points(c, r, list, e);
 	if (err)
 		return err;
-	if (r->froze && !in.freeze_ok) {
-		hook_failure_text(&r->freeze, why, sizeof(why));
+	if ((r->froze || r->sessioned) && !in.freeze_ok) {
+		freeze_failure(r, why, sizeof(why));
 		ferry_warn(
 			ctx->cmd,
-			"the freeze hook %s: point %s taken with label %s (--accept-lower-label)",
+			"%s: point %s taken with label %s (--accept-lower-label)",
 			why, r->point, label_name(label));
+	}
+	if (r->sessioned && r->sess.quiesce.ok && !r->sess.release.ok) {
+		session_failure_text(&r->sess.release, why, sizeof(why));
+		ferry_warn(
+			ctx->cmd,
+			"the quiesce session's release %s: point %s kept; check the application",
+			why, r->point);
 	}
 	if (r->froze && !hook_ok(&r->thaw)) {
 		hook_failure_text(&r->thaw, why, sizeof(why));
@@ -617,24 +749,29 @@ static int take(struct ferry_ctx *ctx, const struct snapshot_args *a,
 		used += snprintf(r->volumes + used, sizeof(r->volumes) - used,
 				 "%s%s", i ? " " : "", a->names[i]);
 	r->spec.volumes = r->volumes;
-	if (a->hook)
+	r->sspec.cmd = a->session;
+	r->sspec.shell = a->hook_shell;
+	r->sspec.timeout_ms = a->session_timeout_ms;
+	r->sspec.volumes = r->volumes;
+	if (a->hook || a->session)
 		hook_signals_catch();
 	err = catalog_open(ctx->state_dir, &c, e);
 	if (!err)
 		err = kapi_open(&k, e);
 	if (!err)
 		err = snapshot_with_points(ctx, r, c, k, list, e);
-	run_thaw(r); /* never skipped once freeze started */
+	run_unquiesce(r); /* never skipped once freeze or session started */
 	kapi_close(k);
 	catalog_close(c);
 	sig = hook_stop_signal;
-	if (a->hook)
+	if (a->hook || a->session)
 		hook_signals_restore();
 	if (!err && sig)
 		err = ferr_set(
 			e, -EINTR,
-			"interrupted by %s: point %s was taken and kept; the thaw hook ran",
-			signame(sig), r->point);
+			"interrupted by %s: point %s was taken and kept; the %s",
+			signame(sig), r->point,
+			a->hook ? "thaw hook ran" : "session was released");
 	return err;
 }
 

@@ -96,7 +96,7 @@ static void migrates_forward(void **state)
 	    "INSERT INTO points (point, volume, snap_id, label, created,"
 	    " state) VALUES ('p-old', 'db', 3, 'crash', 1, 'live');");
 	assert_int_equal(catalog_open(f->dir, &f->c, &f->e), 0);
-	assert_int_equal(catalog_schema(f->c), 2);
+	assert_int_equal(catalog_schema(f->c), CATALOG_SCHEMA_VERSION);
 	assert_int_equal(catalog_point_get(f->c, "db", 3, NULL, &p, &f->e), 1);
 	assert_string_equal(p.point, "p-old");
 	/* deleted_at came with version 2. */
@@ -180,6 +180,45 @@ static void points_with_hooks(void **state)
 	free(p);
 }
 
+/* Schema 3: a quiesce session's steps, from the tags and back. */
+static void points_with_session(void **state)
+{
+	struct fixture *f = *state;
+	struct snap_list l = { 0 };
+	struct catalog_point *p = calloc(1, sizeof(*p));
+	struct ferry_snap_info *s;
+
+	assert_int_equal(catalog_open(f->dir, &f->c, &f->e), 0);
+	s = snap(&l, 7, "p7");
+	snprintf(s->tags[1].key, sizeof(s->tags[1].key),
+		 "ferry.session.quiesce");
+	snprintf(s->tags[1].value, sizeof(s->tags[1].value), "ok");
+	snprintf(s->tags[2].key, sizeof(s->tags[2].key),
+		 "ferry.session.release");
+	snprintf(s->tags[2].value, sizeof(s->tags[2].value), "timeout");
+	s->ntags = 3;
+	catalog_point_from_snap(s, p);
+	assert_false(p->has_hooks);
+	assert_true(p->has_session);
+	assert_string_equal(p->quiesce_status, "ok");
+	assert_string_equal(p->release_status, "timeout");
+	snprintf(p->quiesce_output, sizeof(p->quiesce_output), "held|12\n");
+	snprintf(p->release_output, sizeof(p->release_output), "stuck\n");
+	p->session_ms = 2100;
+	assert_int_equal(catalog_point_put(f->c, p, &f->e), 0);
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(catalog_point_get(f->c, "db", 7, "p7", p, &f->e), 1);
+	assert_true(p->has_session);
+	assert_false(p->has_hooks);
+	assert_string_equal(p->quiesce_status, "ok");
+	assert_string_equal(p->quiesce_output, "held|12\n");
+	assert_string_equal(p->release_status, "timeout");
+	assert_string_equal(p->release_output, "stuck\n");
+	assert_int_equal(p->session_ms, 2100);
+	snap_list_free(&l);
+	free(p);
+}
+
 static void record(const char *line, void *arg)
 {
 	struct fixture *f = arg;
@@ -252,6 +291,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(refuses_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(points_with_hooks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(points_with_session, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
 	};

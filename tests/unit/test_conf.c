@@ -169,7 +169,27 @@ static const struct {
 	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
 	  "groups = ( { name = \"g\"; volumes = [ \"a\" ];\n"
 	  "  hook_shell = true; } );\n",
-	  "t.conf:3: 'hook_shell' needs 'hook' in group 'g'" },
+	  "t.conf:3: 'hook_shell' needs 'hook' or 'session' in group 'g'" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "groups = ( { name = \"g\"; volumes = [ \"a\" ];\n"
+	  "  session_timeout = \"5s\"; } );\n",
+	  "t.conf:3: 'session_timeout' needs 'session' in group 'g'" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "groups = ( { name = \"g\"; volumes = [ \"a\" ];\n"
+	  "  session = \"/s\";\n  session_timeout = \"0s\"; } );\n",
+	  "t.conf:4: 'session_timeout' must be 1s..1d in group 'g'" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "groups = ( { name = \"g\"; volumes = [ \"a\" ];\n"
+	  "  session = 3; } );\n",
+	  "t.conf:3: 'session' must be a string in group 'g'" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "groups = ( { name = \"g\"; volumes = [ \"a\" ];\n\n"
+	  "  session = \"\"; } );\n",
+	  "t.conf:4: 'session' is empty in group 'g'" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "groups = ( { name = \"g\"; volumes = [ \"a\" ];\n"
+	  "  session = \"/s\"; session_timeout = \"soon\"; } );\n",
+	  "t.conf:3: 'session_timeout': invalid duration 'soon' (e.g. \"30s\", \"5m\", \"1h30m\") in group 'g'" },
 	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
 	  "groups = ( { name = \"g\"; volumes = [ \"a\" ]; hook = \"/h\";\n"
 	  "  hook_timeout = \"2d\"; } );\n",
@@ -247,6 +267,45 @@ static void bad_files(void **state)
 	}
 }
 
+/* A quiesce session: its keys, and what the daemon's snapshot gets. */
+static void session_keys(void **state)
+{
+	struct conf *c = load(
+		"volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; },\n"
+		"  { name = \"b\"; data = \"/d2\"; cow = \"/c2\"; } );\n"
+		"groups = (\n"
+		"  { name = \"pg\"; volumes = [ \"a\" ];\n"
+		"    session = \"/usr/lib/ferry/hooks/postgresql-session\";\n"
+		"    session_timeout = \"1m\"; hook_shell = true;\n"
+		"    accept_lower_label = true; },\n"
+		"  { name = \"both\"; volumes = [ \"b\" ]; hook = \"/h\";\n"
+		"    session = \"/s x\"; }\n"
+		");\n");
+	const struct conf_group *g;
+	struct snapshot_args a;
+	char line[512];
+
+	(void)state;
+	if (c->nerrors)
+		conf_error_text(c, 0, line, sizeof(line));
+	assert_int_equal(c->nerrors, 0);
+	g = conf_group(c, "pg");
+	assert_string_equal(g->session,
+			    "/usr/lib/ferry/hooks/postgresql-session");
+	assert_int_equal(g->session_timeout_ms, 60000);
+	assert_null(g->hook);
+	conf_group_snapshot_args(g, &a);
+	assert_string_equal(a.session, g->session);
+	assert_int_equal(a.session_timeout_ms, 60000);
+	assert_true(a.hook_shell);
+	assert_true(a.accept_lower);
+	g = conf_group(c, "both");
+	assert_string_equal(g->hook, "/h");
+	assert_string_equal(g->session, "/s x");
+	assert_int_equal(g->session_timeout_ms, 30000);
+	conf_free(c);
+}
+
 /* Several mistakes: all reported, in file order. */
 static void many_errors(void **state)
 {
@@ -310,7 +369,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_file), cmocka_unit_test(empty_file),
 		cmocka_unit_test(bad_files), cmocka_unit_test(many_errors),
-		cmocka_unit_test(files),
+		cmocka_unit_test(files),     cmocka_unit_test(session_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
