@@ -82,9 +82,8 @@ static void watch_progress(void *arg, uint64_t done, uint64_t total,
 	watch_save();
 }
 
-/* The round's data is about to leave. */
-static void watch_start(const struct replicate_args *a, const char *point,
-			uint64_t total)
+static void watch_init(const struct replicate_args *a, const char *point,
+		       uint64_t total)
 {
 	struct pair_state *ps = &watch.ps;
 
@@ -95,6 +94,13 @@ static void watch_start(const struct replicate_args *a, const char *point,
 	snprintf(ps->point, sizeof(ps->point), "%s", point);
 	ps->bytes_total = total;
 	ps->started = (uint64_t)time(NULL);
+}
+
+/* The round's data is about to leave. */
+static void watch_start(const struct replicate_args *a, const char *point,
+			uint64_t total)
+{
+	watch_init(a, point, total);
 	watch_phase(PAIR_SENDING);
 }
 
@@ -107,7 +113,7 @@ static void watch_end(const struct replicate_args *a,
 
 	if (!watch.on) {
 		/* Failed before any data: the file says so all the same. */
-		watch_start(a, res->point, 0);
+		watch_init(a, res->point, 0);
 	}
 	if (!err) {
 		ps->bytes_sent = res->bytes_sent;
@@ -405,7 +411,7 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 	struct snap_list list = { 0 };
 	const char *p;
 	char dev[64];
-	int err;
+	int err, interrupted;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.names[0] = (char *)a->name;
@@ -415,8 +421,12 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 	sa.hook_timeout_ms = a->hook_timeout_ms;
 	sa.accept_lower = a->accept_lower;
 	err = point_take(ctx, &sa, &list, e);
-	if (err)
+	/* Interrupted once the point exists: it is returned with -EINTR. */
+	if (err && (err != -EINTR || list.n != 1)) {
+		snap_list_free(&list);
 		return err;
+	}
+	interrupted = err;
 	if (list.n != 1) {
 		err = ferr_set(e, -EPROTO, "%s: %zu snapshots for one volume",
 			       a->name, list.n);
@@ -431,6 +441,8 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 				"%s: snapshot %" PRIu32 " has no %s tag",
 				a->name, snap->id, FERRY_POINT_TAG);
 	snprintf(res->point, sizeof(res->point), "%s", p);
+	if (interrupted)
+		return interrupted;
 	snap_device_path(snap, dev, sizeof(dev));
 	return dev[0] ? wait_for_block_node(dev, NODE_TIMEOUT_MS, e) : 0;
 }
@@ -557,16 +569,22 @@ static int backlog_choose(struct ferry_ctx *ctx, struct kapi *k,
 		backlog_push(bl, &p);
 	}
 	if (have_base || !bl->n) {
+		memset(snap, 0, sizeof(*snap));
 		err = take_point(ctx, k, a, res, snap, &why);
-		if (!err) {
+		/* A point taken, then a SIGTERM: queued, and the round ends. */
+		if (!err || (err == -EINTR && snap->id)) {
 			memset(&p, 0, sizeof(p));
 			snprintf(p.point, sizeof(p.point), "%s", res->point);
 			p.snap_id = snap->id;
 			p.created = snap->created_ns / 1000000000ULL;
-			err = backlog_push(bl, &p);
-			if (err) {
-				ferr_set(&why, err, "the backlog is full");
+			if (backlog_push(bl, &p)) {
+				err = ferr_set(&why, -ENOSPC,
+					       "the backlog is full");
 				rk_delete(k, a->name, snap->id, e);
+			} else {
+				notef(a, "point",
+				      "point %s taken: snapshot %" PRIu32,
+				      res->point, snap->id);
 			}
 		}
 		point_sync(ctx, k, a->name); /* the catalog knows the point */
@@ -578,9 +596,6 @@ static int backlog_choose(struct ferry_ctx *ctx, struct kapi *k,
 			notef(a, "point-failed",
 			      "no new point (%s); sending the newest queued",
 			      why.msg);
-		else
-			notef(a, "point", "point %s taken: snapshot %" PRIu32,
-			      res->point, snap->id);
 	}
 	backlog_bound(k, a, base->point, bl);
 	t = backlog_target(bl);
