@@ -555,6 +555,7 @@ static int backlog_choose(struct ferry_ctx *ctx, struct kapi *k,
 	const struct backlog_point *t;
 	struct backlog_point p;
 	struct ferr why = { { 0 } };
+	uint64_t dropped;
 	char dev[64];
 	int err = 0;
 
@@ -597,7 +598,10 @@ static int backlog_choose(struct ferry_ctx *ctx, struct kapi *k,
 			      "no new point (%s); sending the newest queued",
 			      why.msg);
 	}
+	dropped = bl->dropped;
 	backlog_bound(k, a, base->point, bl);
+	if (bl->dropped != dropped)
+		point_sync(ctx, k, a->name); /* dropped points: deleted */
 	t = backlog_target(bl);
 	res->resumed_point = err || strcmp(t->point, res->point);
 	snprintf(res->point, sizeof(res->point), "%s", t->point);
