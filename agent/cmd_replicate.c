@@ -487,10 +487,19 @@ static void backlog_check(struct kapi *k, const struct replicate_args *a,
 			i++;
 			continue;
 		}
-		notef(a, "lost",
-		      "queued point %s: snapshot %" PRIu32
-		      " is gone, no longer queued",
-		      q->point, q->snap_id);
+		if (p && !strcmp(p, q->point)) {
+			/* Invalidated (CoW store full): its data is gone. */
+			delete_snapshot(k, a->name, q->snap_id, &why);
+			notef(a, "lost",
+			      "queued point %s: snapshot %" PRIu32
+			      " was invalidated, deleted, no longer queued",
+			      q->point, q->snap_id);
+		} else {
+			notef(a, "lost",
+			      "queued point %s: snapshot %" PRIu32
+			      " is gone, no longer queued",
+			      q->point, q->snap_id);
+		}
 		backlog_remove(bl, i);
 	}
 }
