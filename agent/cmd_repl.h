@@ -8,8 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backlog.h"
 #include "context.h"
+#include "repl_tags.h"
 #include "util.h"
+#include "wire.h"
 
 struct json_object;
 
@@ -31,6 +34,40 @@ struct replicate_args {
 	int compress_level; /* --compress[=LEVEL]: zstd level, 0 none */
 	bool progress;
 	bool verbose;
+	/*
+	 * The daemon's rounds (all zero for ferry replicate): points queue
+	 * while the second site cannot be reached (backlog.h), one
+	 * connection per round (the next round is the retry), the pair
+	 * state file is kept up to date and each action is told to @note.
+	 */
+	bool backlog;
+	struct backlog_limits limits;
+	void (*note)(void *arg, const char *volume, const char *event,
+		     const char *message);
+	void *note_arg;
+};
+
+/* What one round did. */
+struct replicate_result {
+	char point[WIRE_POINT_MAX + 1];
+	uint32_t source_snap_id;
+	uint32_t replica_snap_id;
+	bool full;
+	const char *why; /* of a full copy: first, requested, cbt-reset... */
+	uint64_t bytes_sent; /* all connections of the round */
+	uint64_t bytes_changed;
+	uint64_t data_bytes; /* DATA frames' bytes, all connections */
+	uint64_t data_wire_bytes; /* the same as on the wire (compressed) */
+	uint64_t zstd_frames;
+	const char *compress; /* "off", "zstd", "unsupported-by-peer" */
+	uint64_t resumed_from; /* highest RESUME offset received */
+	bool resumed_point; /* the point was in flight from an earlier run */
+	unsigned int connections;
+	struct tags_result tags;
+	bool tags_failed;
+	double seconds;
+	bool link_down; /* the round failed: the second site was unreachable */
+	size_t queued; /* backlog: points still queued afterwards */
 };
 
 struct receive_args {
@@ -68,6 +105,19 @@ int recv_resume_path(const char *dir, const char *name, char *buf, size_t len);
  */
 struct json_object *repl_status_json(const struct ferry_ctx *ctx,
 				     const char *name);
+/*
+ * The same as one indented text line for ferry status: where to, state,
+ * RPO, the round's progress and the backlog. -ENOENT: not replicated.
+ */
+int repl_status_text(const struct ferry_ctx *ctx, const char *name, char *buf,
+		     size_t len);
+
+/*
+ * One round of @a (ferry replicate --once, or the daemon's pair): a
+ * point, sent, acknowledged; 0 or an error in @e.
+ */
+int replicate_round(struct ferry_ctx *ctx, const struct replicate_args *a,
+		    struct replicate_result *res, struct ferr *e);
 
 int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_receive(struct ferry_ctx *ctx, int argc, char **argv);

@@ -9,11 +9,18 @@
  * its snapshot exists; a round that fails or is killed before the ack
  * keeps that snapshot, and the next run sends the same point again,
  * from the offset the receiver reports durable (RESUME).
+ *
+ * The daemon's rounds (a->backlog) differ: every round takes a point,
+ * the points not acknowledged yet queue (backlog.h), the newest is sent
+ * from the base and the older ones are merged into it once it is
+ * acknowledged; one connection per round (the next round is the retry);
+ * the pair state file says what the round is doing (pair_state.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,7 @@
 #include "conn.h"
 #include "json_out.h"
 #include "kapi.h"
+#include "pair_state.h"
 #include "repl_kapi.h"
 #include "point.h"
 #include "repl_state.h"
@@ -36,26 +44,126 @@
 
 #define RETRY_MS 1000
 #define NODE_TIMEOUT_MS 5000
+#define DELETE_TRIES 50
 
-struct point_result {
-	char point[WIRE_POINT_MAX + 1];
-	uint32_t source_snap_id;
-	uint32_t replica_snap_id;
-	bool full;
-	const char *why; /* of a full copy: first, requested, cbt-reset... */
-	uint64_t bytes_sent; /* all connections of the round */
-	uint64_t bytes_changed;
-	uint64_t data_bytes; /* DATA frames' bytes, all connections */
-	uint64_t data_wire_bytes; /* the same as on the wire (compressed) */
-	uint64_t zstd_frames;
-	const char *compress; /* "off", "zstd", "unsupported-by-peer" */
-	uint64_t resumed_from; /* highest RESUME offset received */
-	bool resumed_point; /* the point was in flight from an earlier run */
-	unsigned int connections;
-	struct tags_result tags;
-	bool tags_failed;
-	double seconds;
+/* The daemon's round as ferry status shows it (pair-NAME.state). */
+struct round_watch {
+	bool on;
+	char path[4096];
+	struct pair_state ps;
 };
+
+static struct round_watch watch;
+
+static void watch_save(void)
+{
+	struct ferr ignored;
+
+	if (!watch.on)
+		return;
+	watch.ps.updated = (uint64_t)time(NULL);
+	pair_state_save(watch.path, &watch.ps, &ignored);
+}
+
+static void watch_phase(enum pair_phase phase)
+{
+	watch.ps.phase = phase;
+	watch_save();
+}
+
+/* From the data path, at most once a second. */
+static void watch_progress(void *arg, uint64_t done, uint64_t total,
+			   double seconds)
+{
+	(void)arg;
+	watch.ps.bytes_sent = done;
+	watch.ps.bytes_total = total;
+	watch.ps.rate = seconds > 0 ? (uint64_t)((double)done / seconds) : 0;
+	watch_save();
+}
+
+static void watch_init(const struct replicate_args *a, const char *point,
+		       uint64_t total)
+{
+	struct pair_state *ps = &watch.ps;
+
+	watch.on = !pair_state_path(a->ctx->state_dir, a->name, watch.path,
+				    sizeof(watch.path));
+	memset(ps, 0, sizeof(*ps));
+	snprintf(ps->to, sizeof(ps->to), "%s", a->to);
+	snprintf(ps->point, sizeof(ps->point), "%s", point);
+	ps->bytes_total = total;
+	ps->started = (uint64_t)time(NULL);
+}
+
+/* The round's data is about to leave. */
+static void watch_start(const struct replicate_args *a, const char *point,
+			uint64_t total)
+{
+	watch_init(a, point, total);
+	watch_phase(PAIR_SENDING);
+}
+
+/* The round is over: idle, link-down or failed (with why). */
+static void watch_end(const struct replicate_args *a,
+		      const struct replicate_result *res, int err,
+		      const struct ferr *e)
+{
+	struct pair_state *ps = &watch.ps;
+
+	if (!watch.on) {
+		/* Failed before any data: the file says so all the same. */
+		watch_init(a, res->point, 0);
+	}
+	if (!err) {
+		ps->bytes_sent = res->bytes_sent;
+		ps->error[0] = '\0';
+	} else {
+		/* Cut to fit: the full message is in the daemon's log. */
+		size_t n = strnlen(e->msg, sizeof(ps->error) - 1);
+
+		memcpy(ps->error, e->msg, n);
+		ps->error[n] = '\0';
+	}
+	watch_phase(!err	   ? PAIR_IDLE :
+		    res->link_down ? PAIR_LINK_DOWN :
+				     PAIR_FAILED);
+	watch.on = false;
+}
+
+static void notef(const struct replicate_args *a, const char *event,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* One action of a round: to the daemon's log, or stderr with --verbose. */
+static void notef(const struct replicate_args *a, const char *event,
+		  const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a->note)
+		a->note(a->note_arg, a->name, event, msg);
+	else if (a->verbose)
+		fprintf(stderr, "ferry: replicate: %s: %s\n", a->name, msg);
+}
+
+/* Deletes a primary snapshot, waiting out a short -EBUSY; gone is done. */
+static int delete_snapshot(struct kapi *k, const char *name, uint32_t id,
+			   struct ferr *e)
+{
+	int err = 0, tries;
+
+	for (tries = 0; tries < DELETE_TRIES; tries++) {
+		err = rk_delete(k, name, id, e);
+		if (err != -EBUSY)
+			break;
+		usleep(100000);
+	}
+	return err == -ENOENT ? 0 : err;
+}
 
 /*
  * The tags the stream carries: the snapshot's own, plus its source id and
@@ -103,7 +211,7 @@ static bool retryable(int err)
  * once per process (not an error: compression is an optimisation).
  */
 static void compress_check(const struct replicate_args *a, const struct conn *c,
-			   struct point_result *res)
+			   struct replicate_result *res)
 {
 	static bool said;
 
@@ -127,7 +235,7 @@ static void compress_check(const struct replicate_args *a, const struct conn *c,
 /* One connection: HELLO, BEGIN, the data, END, ARRIVED, ACK. */
 static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 		     const char *dev, const struct extent *x, size_t n,
-		     long long deadline, struct point_result *res,
+		     long long deadline, struct replicate_result *res,
 		     struct ferr *e)
 {
 	static uint8_t buf[WIRE_BEGIN_MAX];
@@ -203,6 +311,9 @@ static int send_once(const struct replicate_args *a, const struct wire_begin *b,
 	res->zstd_frames += st.zstd_frames;
 	if (err)
 		goto out;
+	watch.ps.bytes_sent = st.total;
+	watch.ps.bytes_total = st.total;
+	watch_phase(PAIR_WAITING_ARRIVAL);
 	err = conn_recv(&c, &h, buf, sizeof(buf), e);
 	if (!err && h.type != WIRE_ARRIVED)
 		err = ferr_set(e, -EPROTO, "expected ARRIVED, %s sent %s",
@@ -327,14 +438,14 @@ static int inflight_snapshot(struct kapi *k, const struct replicate_args *a,
  * hooks, label, catalog, ferry.point); its snapshot in @snap.
  */
 static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
-		       struct point_result *res, struct ferry_snap_info *snap,
-		       struct ferr *e)
+		       struct replicate_result *res,
+		       struct ferry_snap_info *snap, struct ferr *e)
 {
 	struct snapshot_args sa;
 	struct snap_list list = { 0 };
 	const char *p;
 	char dev[64];
-	int err;
+	int err, interrupted;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.names[0] = (char *)a->name;
@@ -344,8 +455,12 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 	sa.hook_timeout_ms = a->hook_timeout_ms;
 	sa.accept_lower = a->accept_lower;
 	err = point_take(ctx, &sa, &list, e);
-	if (err)
+	/* Interrupted once the point exists: it is returned with -EINTR. */
+	if (err && (err != -EINTR || list.n != 1)) {
+		snap_list_free(&list);
 		return err;
+	}
+	interrupted = err;
 	if (list.n != 1) {
 		err = ferr_set(e, -EPROTO, "%s: %zu snapshots for one volume",
 			       a->name, list.n);
@@ -360,21 +475,240 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 				"%s: snapshot %" PRIu32 " has no %s tag",
 				a->name, snap->id, FERRY_POINT_TAG);
 	snprintf(res->point, sizeof(res->point), "%s", p);
+	if (interrupted)
+		return interrupted;
 	snap_device_path(snap, dev, sizeof(dev));
 	return dev[0] ? wait_for_block_node(dev, NODE_TIMEOUT_MS, e) : 0;
 }
 
+/* A new point of the volume (with the hook when there is one). */
+static int take_point(struct ferry_ctx *ctx, struct kapi *k,
+		      const struct replicate_args *a,
+		      struct replicate_result *res,
+		      struct ferry_snap_info *snap, struct ferr *e)
+{
+	char tag[128];
+	char *tags[1] = { tag };
+	int err;
+
+	if (a->hook)
+		return take_hooked(ctx, a, res, snap, e);
+	err = new_point_id(res->point, sizeof(res->point), e);
+	if (err)
+		return err;
+	snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG, res->point);
+	return rk_snapshot(k, a->name, tags, 1, NULL, snap, e);
+}
+
+/* Forgets the queued points whose snapshot is gone (deleted, pruned). */
+static void backlog_check(struct kapi *k, const struct replicate_args *a,
+			  struct backlog *bl)
+{
+	struct ferry_snap_info s;
+	struct ferr why;
+	const char *p;
+	size_t i = 0;
+	int err;
+
+	while (i < bl->n) {
+		const struct backlog_point *q = &bl->q[i];
+
+		why.msg[0] = '\0';
+		err = rk_get_snapshot(k, a->name, q->snap_id, &s, &why);
+		p = err ? NULL : snap_tag(&s, FERRY_POINT_TAG);
+		if ((err && err != -ENOENT) || (p && !strcmp(p, q->point) &&
+						s.state == FERRY_STATE_LIVE)) {
+			i++;
+			continue;
+		}
+		if (p && !strcmp(p, q->point)) {
+			/* Invalidated (CoW store full): its data is gone. */
+			delete_snapshot(k, a->name, q->snap_id, &why);
+			notef(a, "lost",
+			      "queued point %s: snapshot %" PRIu32
+			      " was invalidated, deleted, no longer queued",
+			      q->point, q->snap_id);
+		} else {
+			notef(a, "lost",
+			      "queued point %s: snapshot %" PRIu32
+			      " is gone, no longer queued",
+			      q->point, q->snap_id);
+		}
+		backlog_remove(bl, i);
+	}
+}
+
+static unsigned int cow_percent(struct kapi *k, const char *name)
+{
+	struct ferry_volume v;
+	struct ferr ignored;
+
+	if (rk_get_volume(k, name, &v, &ignored) || !v.cow_total)
+		return 0;
+	return (unsigned int)(v.cow_used * 100 / v.cow_total);
+}
+
+/* The queue's bound: drops the oldest points while it is exceeded. */
+static void backlog_bound(struct kapi *k, const struct replicate_args *a,
+			  const char *base_point, struct backlog *bl)
+{
+	struct backlog_point q;
+	enum backlog_why why;
+	unsigned int pct;
+	struct ferr e;
+	size_t i;
+
+	for (;;) {
+		pct = cow_percent(k, a->name);
+		why = backlog_next_drop(bl, base_point, &a->limits, pct, &i);
+		if (why == BACKLOG_KEEP)
+			return;
+		q = bl->q[i];
+		if (delete_snapshot(k, a->name, q.snap_id, &e)) {
+			notef(a, "drop-failed",
+			      "queued point %s: delete snapshot %" PRIu32
+			      ": %s",
+			      q.point, q.snap_id, e.msg);
+			return;
+		}
+		backlog_remove(bl, i);
+		bl->dropped++;
+		snprintf(bl->last_action, sizeof(bl->last_action),
+			 "dropped %s (%s)", q.point, backlog_why_name(why));
+		notef(a, "dropped",
+		      "queued point %s (snapshot %" PRIu32
+		      ") dropped, %s: %zu queued (max %u), CoW store %u%% used (max %u%%)",
+		      q.point, q.snap_id, backlog_why_name(why), bl->n,
+		      a->limits.max_queued, pct, a->limits.max_cow_percent);
+	}
+}
+
+/*
+ * The daemon's point of the round: the queue checked, a new point taken
+ * and queued (unless a first full copy is still under way: that one is
+ * resumed rather than replaced), the bound applied, and the newest
+ * queued point in @snap and res->point, recorded in flight in @base.
+ */
+static int backlog_choose(struct ferry_ctx *ctx, struct kapi *k,
+			  const struct replicate_args *a,
+			  struct repl_state *base, bool have_base,
+			  struct backlog *bl, struct replicate_result *res,
+			  struct ferry_snap_info *snap, struct ferr *e)
+{
+	const struct backlog_point *t;
+	struct backlog_point p;
+	struct ferr why = { { 0 } };
+	uint64_t dropped;
+	char dev[64];
+	int err = 0;
+
+	backlog_check(k, a, bl);
+	if (!bl->n && base->inflight_point[0] &&
+	    inflight_snapshot(k, a, base, snap)) {
+		/* In flight from ferry replicate: the oldest queued point. */
+		memset(&p, 0, sizeof(p));
+		snprintf(p.point, sizeof(p.point), "%s", base->inflight_point);
+		p.snap_id = snap->id;
+		p.created = snap->created_ns / 1000000000ULL;
+		backlog_push(bl, &p);
+	}
+	if (have_base || !bl->n) {
+		memset(snap, 0, sizeof(*snap));
+		err = take_point(ctx, k, a, res, snap, &why);
+		/* A point taken, then a SIGTERM: queued, and the round ends. */
+		if (!err || (err == -EINTR && snap->id)) {
+			memset(&p, 0, sizeof(p));
+			snprintf(p.point, sizeof(p.point), "%s", res->point);
+			p.snap_id = snap->id;
+			p.created = snap->created_ns / 1000000000ULL;
+			if (backlog_push(bl, &p)) {
+				err = ferr_set(&why, -ENOSPC,
+					       "the backlog is full");
+				rk_delete(k, a->name, snap->id, e);
+			} else {
+				notef(a, "point",
+				      "point %s taken: snapshot %" PRIu32,
+				      res->point, snap->id);
+			}
+		}
+		point_sync(ctx, k, a->name); /* the catalog knows the point */
+		if (err == -EINTR || (err && !bl->n)) {
+			*e = why;
+			return err;
+		}
+		if (err)
+			notef(a, "point-failed",
+			      "no new point (%s); sending the newest queued",
+			      why.msg);
+	}
+	dropped = bl->dropped;
+	backlog_bound(k, a, base->point, bl);
+	if (bl->dropped != dropped)
+		point_sync(ctx, k, a->name); /* dropped points: deleted */
+	t = backlog_target(bl);
+	res->resumed_point = err || strcmp(t->point, res->point);
+	snprintf(res->point, sizeof(res->point), "%s", t->point);
+	err = rk_get_snapshot(k, a->name, t->snap_id, snap, e);
+	if (err)
+		return err;
+	snprintf(base->inflight_point, sizeof(base->inflight_point), "%s",
+		 t->point);
+	base->inflight_snap_id = t->snap_id;
+	base->failed = false;
+	snap_device_path(snap, dev, sizeof(dev));
+	return dev[0] ? wait_for_block_node(dev, NODE_TIMEOUT_MS, e) : 0;
+}
+
+/*
+ * The newest queued point was acknowledged: every other queued point is
+ * merged into it (deleted). One that cannot be deleted stays queued and
+ * is merged by the next acknowledgement.
+ */
+static void backlog_merge(struct kapi *k, const struct replicate_args *a,
+			  struct backlog *bl, const char *acked)
+{
+	struct backlog_point q;
+	unsigned int merged = 0;
+	struct ferr e;
+	size_t i = 0;
+
+	while (i < bl->n) {
+		q = bl->q[i];
+		if (!strcmp(q.point, acked)) {
+			backlog_remove(bl, i);
+			continue;
+		}
+		if (delete_snapshot(k, a->name, q.snap_id, &e)) {
+			notef(a, "merge-failed",
+			      "queued point %s: delete snapshot %" PRIu32
+			      ": %s",
+			      q.point, q.snap_id, e.msg);
+			i++;
+			continue;
+		}
+		backlog_remove(bl, i);
+		bl->merged++;
+		merged++;
+		notef(a, "merged",
+		      "queued point %s (snapshot %" PRIu32 ") merged into %s",
+		      q.point, q.snap_id, acked);
+	}
+	if (merged)
+		snprintf(bl->last_action, sizeof(bl->last_action),
+			 "merged %u into %s", merged, acked);
+}
+
 static int replicate_point(struct ferry_ctx *ctx,
 			   const struct replicate_args *a,
-			   struct point_result *res, struct ferr *e)
+			   struct replicate_result *res, struct ferr *e)
 {
 	struct repl_state base, nb;
 	struct ferry_volume v;
 	struct ferry_snap_info snap;
 	struct changed_map m = { 0 };
 	struct wire_begin *b = NULL;
-	char path[4096], tag[128], dev[64];
-	char *tags[1] = { tag };
+	struct backlog bl = { 0 };
+	char path[4096], qpath[4096], dev[64];
 	long long start = mono_ms(), deadline = start + a->timeout_ms;
 	bool have_base, snapped = false;
 	struct kapi *k;
@@ -383,7 +717,9 @@ static int replicate_point(struct ferry_ctx *ctx,
 
 	memset(res, 0, sizeof(*res));
 	res->compress = "off";
-	if (repl_base_path(ctx->state_dir, a->name, path, sizeof(path)))
+	watch.on = false;
+	if (repl_base_path(ctx->state_dir, a->name, path, sizeof(path)) ||
+	    backlog_path(ctx->state_dir, a->name, qpath, sizeof(qpath)))
 		return ferr_set(e, -ENAMETOOLONG, "state path too long");
 	err = repl_state_load(path, &base, e);
 	if (err == -ENOENT)
@@ -398,7 +734,21 @@ static int replicate_point(struct ferry_ctx *ctx,
 	err = rk_get_volume(k, a->name, &v, e);
 	if (err)
 		goto out;
-	if (inflight_snapshot(k, a, &base, &snap)) {
+	if (a->backlog) {
+		err = backlog_load(qpath, &bl, e);
+		if (err)
+			goto out;
+		err = backlog_choose(ctx, k, a, &base, have_base, &bl, res,
+				     &snap, e);
+		/* Saved even after a failure: the queue holds new points. */
+		if (backlog_save(qpath, &bl, &ignored) && !err)
+			err = ferr_set(e, -EIO, "%s", ignored.msg);
+		if (!err)
+			err = repl_state_save(path, &base, e);
+		res->queued = bl.n;
+		if (err)
+			goto out;
+	} else if (inflight_snapshot(k, a, &base, &snap)) {
 		/* Not acknowledged yet: the same point again, resumed. */
 		res->resumed_point = true;
 		snprintf(res->point, sizeof(res->point), "%s",
@@ -414,16 +764,7 @@ static int replicate_point(struct ferry_ctx *ctx,
 				") was not acknowledged; sending it again\n",
 				a->name, res->point, snap.id);
 	} else {
-		if (a->hook) {
-			err = take_hooked(ctx, a, res, &snap, e);
-		} else {
-			err = new_point_id(res->point, sizeof(res->point), e);
-			if (err)
-				goto out;
-			snprintf(tag, sizeof(tag), "%s=%s", FERRY_POINT_TAG,
-				 res->point);
-			err = rk_snapshot(k, a->name, tags, 1, NULL, &snap, e);
-		}
+		err = take_point(ctx, k, a, res, &snap, e);
 		if (err)
 			goto out;
 		/* Recorded before a byte leaves: a killed run resumes it. */
@@ -475,9 +816,15 @@ static int replicate_point(struct ferry_ctx *ctx,
 			"ferry: replicate: %s: mode full, %" PRIu64
 			" bytes to send\n",
 			a->name, m.bytes);
+	if (a->backlog) {
+		watch_start(a, res->point, m.bytes);
+		progress_observe(watch_progress, NULL);
+	}
 	for (tries = 0;; tries++) {
 		err = send_once(a, b, dev, m.x, m.n, deadline, res, e);
-		if (!err || !retryable(err) || mono_ms() + RETRY_MS >= deadline)
+		/* The daemon's next round is its retry. */
+		if (!err || !retryable(err) || a->backlog ||
+		    mono_ms() + RETRY_MS >= deadline)
 			break;
 		if (a->verbose)
 			fprintf(stderr, "ferry: %s; retrying\n", e->msg);
@@ -507,6 +854,12 @@ static int replicate_point(struct ferry_ctx *ctx,
 		usleep(100000);
 	}
 	snapped = false;
+	if (a->backlog) {
+		backlog_merge(k, a, &bl, res->point);
+		res->queued = bl.n;
+		if (backlog_save(qpath, &bl, &ignored))
+			notef(a, "queue", "%s", ignored.msg);
+	}
 	point_sync(ctx, k, a->name); /* the point stays listed, deleted */
 	res->seconds = (double)(mono_ms() - start) / 1000.0;
 out:
@@ -515,15 +868,26 @@ out:
 		base.failed = true;
 		repl_state_save(path, &base, &ignored);
 	}
+	if (a->backlog) {
+		progress_observe(NULL, NULL);
+		res->link_down = err && (retryable(err) || err == -ETIMEDOUT);
+		watch_end(a, res, err, e);
+	}
 	kapi_close(k);
 	changed_free(&m);
 	free(b);
 	return err;
 }
 
+int replicate_round(struct ferry_ctx *ctx, const struct replicate_args *a,
+		    struct replicate_result *res, struct ferr *e)
+{
+	return replicate_point(ctx, a, res, e);
+}
+
 /* --tags-only: one session that only exchanges tags. */
-static int tags_round(const struct replicate_args *a, struct point_result *res,
-		      struct ferr *e)
+static int tags_round(const struct replicate_args *a,
+		      struct replicate_result *res, struct ferr *e)
 {
 	long long deadline = mono_ms() + a->timeout_ms;
 	struct conn c;
@@ -559,7 +923,7 @@ static int tags_round(const struct replicate_args *a, struct point_result *res,
 
 static int print_tags(const struct ferry_ctx *ctx,
 		      const struct replicate_args *a,
-		      const struct point_result *r)
+		      const struct replicate_result *r)
 {
 	struct json_object *o;
 
@@ -595,7 +959,7 @@ static double ratio(uint64_t data, uint64_t wire)
 
 static int print_result(const struct ferry_ctx *ctx,
 			const struct replicate_args *a,
-			const struct point_result *r)
+			const struct replicate_result *r)
 {
 	struct json_object *o;
 
@@ -683,7 +1047,7 @@ static int print_result(const struct ferry_ctx *ctx,
 int cmd_replicate(struct ferry_ctx *ctx, int argc, char **argv)
 {
 	struct replicate_args a;
-	struct point_result r;
+	struct replicate_result r;
 	struct ferr e = { { 0 } };
 	int err;
 

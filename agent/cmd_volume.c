@@ -363,6 +363,8 @@ static int status_print(const struct ferry_ctx *ctx,
 	for (i = 0; i < list->n; i++) {
 		volume_to_text(&list->v[i], line, sizeof(line));
 		printf("%s\n", line);
+		if (!repl_status_text(ctx, list->v[i].name, line, sizeof(line)))
+			printf("%s\n", line);
 	}
 	return 0;
 }

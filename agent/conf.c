@@ -572,8 +572,10 @@ static void parse_group(struct conf *c, const config_setting_t *s, int idx)
 
 /* ---- replication ---- */
 
-static const char *const repl_keys[] = { "volume", "to", "every", "compress",
-					 NULL };
+static const char *const repl_keys[] = { "volume",	    "to",
+					 "every",	    "compress",
+					 "timeout",	    "max_queued",
+					 "max_cow_percent", NULL };
 
 /*
  * 'compress': true (the default level), false, or a level; as replicate
@@ -602,11 +604,42 @@ static int get_compress(struct conf *c, const config_setting_t *s,
 	return v;
 }
 
+/* The longest round: as ferry replicate --timeout allows. */
+#define REPL_TIMEOUT_MAX_S 86400
+
+/*
+ * An integer @key in @lo..@hi: 1 present and valid, 0 absent, -1 wrong
+ * (error reported).
+ */
+static int get_int_range(struct conf *c, const config_setting_t *s,
+			 const char *key, long long lo, long long hi,
+			 unsigned int *out, const char *where)
+{
+	const config_setting_t *m = config_setting_get_member(s, key);
+	long long n;
+
+	if (!m)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_INT &&
+	    config_setting_type(m) != CONFIG_TYPE_INT64) {
+		conf_err(c, m, "'%s' must be a number%s", key, where);
+		return -1;
+	}
+	n = config_setting_get_int64(m);
+	if (n < lo || n > hi) {
+		conf_err(c, m, "'%s' must be %lld..%lld%s", key, lo, hi, where);
+		return -1;
+	}
+	*out = (unsigned int)n;
+	return 1;
+}
+
 static void parse_repl(struct conf *c, const config_setting_t *s, int idx)
 {
 	struct conf_repl *r = &c->repl[c->nrepl];
 	char where[64], host[256], port[16];
 	const char *vol;
+	bool bad = false;
 	struct ferr e;
 	size_t i;
 	int got;
@@ -648,7 +681,23 @@ static void parse_repl(struct conf *c, const config_setting_t *s, int idx)
 	else if (got == 1 && !r->every_s)
 		conf_err(c, config_setting_get_member(s, "every"),
 			 "'every' must be longer than 0s%s", where);
-	if (!vol || !r->to || got != 1 || !r->every_s)
+	r->timeout_s = REPL_DEFAULT_TIMEOUT_S;
+	bad = get_duration(c, s, "timeout", &r->timeout_s, where) < 0;
+	if (!bad && (!r->timeout_s || r->timeout_s > REPL_TIMEOUT_MAX_S)) {
+		conf_err(c, config_setting_get_member(s, "timeout"),
+			 "'timeout' must be 1s..%ds%s", REPL_TIMEOUT_MAX_S,
+			 where);
+		bad = true;
+	}
+	r->max_queued = BACKLOG_DEFAULT_MAX_QUEUED;
+	if (get_int_range(c, s, "max_queued", 1, BACKLOG_MAX / 2,
+			  &r->max_queued, where) < 0)
+		bad = true;
+	r->max_cow_percent = BACKLOG_DEFAULT_MAX_COW_PERCENT;
+	if (get_int_range(c, s, "max_cow_percent", 1, 100, &r->max_cow_percent,
+			  where) < 0)
+		bad = true;
+	if (!vol || !r->to || got != 1 || !r->every_s || bad)
 		return;
 	snprintf(r->volume, sizeof(r->volume), "%s", vol);
 	r->line = (int)config_setting_source_line(s);

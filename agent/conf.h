@@ -14,6 +14,7 @@
 
 #include <linux/ferry.h>
 
+#include "backlog.h"
 #include "cmd_snap.h"
 #include "retention.h"
 #include "util.h"
@@ -48,12 +49,17 @@ struct conf_group {
 	int line;
 };
 
-/* A replication pair: the daemon does not run these yet. */
+#define REPL_DEFAULT_TIMEOUT_S 600
+
+/* A replication pair, run by the daemon every every_s. */
 struct conf_repl {
 	char volume[FERRY_NAME_MAX + 1];
 	const char *to; /* HOST:PORT */
 	uint64_t every_s;
 	int compress_level; /* 'compress': zstd level, 0 off */
+	uint64_t timeout_s; /* one round, from the point to the ack */
+	unsigned int max_queued; /* the backlog's bound (backlog.h) */
+	unsigned int max_cow_percent;
 	int line;
 };
 

@@ -2,9 +2,17 @@
 /*
  * ferry agent: ferry daemon: each group's schedule (configuration file):
  * take a point the way "ferry snapshot" does (hooks, honest label,
- * catalog), then prune the group's volumes by its retention. One
- * timestamped line per action on stdout. SIGTERM or SIGINT: the point in
- * progress is finished (or, during its freeze hook, abandoned with the
+ * catalog), then prune the group's volumes by its retention; and each
+ * replication pair's: a round as "ferry replicate --once" runs it (the
+ * point with the hook of the volume's group), with the backlog of
+ * backlog.h while the second site cannot be reached. One timestamped
+ * line per action on stdout.
+ *
+ * One thread, one loop over every schedule, the earliest due first: a
+ * round cannot hold the others up for longer than its deadline (the
+ * pair's timeout, hooks their hook_timeout); a failed round is retried
+ * at the pair's next tick. SIGTERM or SIGINT: the point or round in
+ * progress is finished (or, during a freeze hook, abandoned with the
  * thaw hook run), then the daemon exits 0.
  */
 #include <errno.h>
@@ -19,10 +27,12 @@
 #include "catalog.h"
 #include "cli.h"
 #include "cmd_common.h"
+#include "cmd_repl.h"
 #include "commands.h"
 #include "conf.h"
 #include "duration.h"
 #include "hook.h"
+#include "pair_state.h"
 #include "point.h"
 #include "prune.h"
 #include "snap_kapi.h"
@@ -30,8 +40,10 @@
 const char daemon_usage[] =
 	"usage: ferry daemon [--config FILE] [--once]\n"
 	"  Run each group's schedule: take a point (with the group's hook),\n"
-	"  then prune by the group's retention; log one line per action.\n"
-	"  --once  run every group once (point + prune), then exit\n";
+	"  then prune by the group's retention; and each replication pair's:\n"
+	"  a round to the second site, points queued while it is down;\n"
+	"  log one line per action.\n"
+	"  --once  run every group and pair once, then exit\n";
 
 enum { OPT_ONCE = 0x500 };
 
@@ -221,6 +233,78 @@ static int run_group(struct ferry_ctx *ctx, const struct conf_group *g)
 	return err ? -1 : 0;
 }
 
+/* An action of a pair's round: the log, and the pair's event log. */
+static void pair_note(void *arg, const char *volume, const char *event,
+		      const char *message)
+{
+	const struct ferry_ctx *ctx = arg;
+
+	logf_("replicate %s: %s: %s", volume, event, message);
+	pair_event_append(ctx->state_dir, volume, event, message);
+}
+
+/* The arguments of pair @r's rounds, with the hook of its group. */
+static void pair_args(struct ferry_ctx *ctx, const struct conf *cf,
+		      const struct conf_repl *r, struct replicate_args *a)
+{
+	const struct conf_group *g = conf_group_of(cf, r->volume);
+
+	memset(a, 0, sizeof(*a));
+	a->ctx = ctx;
+	a->name = r->volume;
+	a->to = r->to;
+	a->once = true;
+	a->timeout_ms = (int)(r->timeout_s * 1000);
+	a->compress_level = r->compress_level;
+	if (g && g->hook) {
+		a->hook = g->hook;
+		a->hook_shell = g->hook_shell;
+		a->hook_timeout_ms = g->hook_timeout_ms;
+		a->accept_lower = g->accept_lower;
+	}
+	a->backlog = true;
+	a->limits.max_queued = r->max_queued;
+	a->limits.max_cow_percent = r->max_cow_percent;
+	a->note = pair_note;
+	a->note_arg = ctx;
+}
+
+/* One round of pair @r. 0 or -1. */
+static int run_pair(struct ferry_ctx *ctx, const struct conf *cf,
+		    const struct conf_repl *r)
+{
+	struct replicate_result res;
+	struct replicate_args a;
+	struct ferr e = { { 0 } };
+	char msg[sizeof(e.msg) + 128];
+	int err;
+
+	pair_args(ctx, cf, r, &a);
+	err = replicate_round(ctx, &a, &res, &e);
+	if (a.hook && hook_stop_signal)
+		daemon_stop = hook_stop_signal;
+	if (err) {
+		snprintf(msg, sizeof(msg), "%s: %s; %zu point(s) queued",
+			 res.link_down ? "link down" : "round failed", e.msg,
+			 res.queued);
+		logf_("replicate %s: %s", r->volume, msg);
+		pair_event_append(ctx->state_dir, r->volume,
+				  res.link_down ? "link-down" : "failed", msg);
+		return -1;
+	}
+	snprintf(msg, sizeof(msg),
+		 "point %s at %s: %s%s%s%s, sent %" PRIu64
+		 " bytes (changed %" PRIu64
+		 ") in %.1f s, replica snapshot %" PRIu32,
+		 res.point, r->to, res.full ? "full" : "incremental",
+		 res.why ? " (" : "", res.why ? res.why : "",
+		 res.why ? ")" : "", res.bytes_sent, res.bytes_changed,
+		 res.seconds, res.replica_snap_id);
+	logf_("replicate %s: acked: %s", r->volume, msg);
+	pair_event_append(ctx->state_dir, r->volume, "acked", msg);
+	return 0;
+}
+
 static void catch_signals(void)
 {
 	struct sigaction sa;
@@ -245,17 +329,31 @@ static void sleep_until(uint64_t until)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-static int daemon_loop(struct ferry_ctx *ctx, const struct conf *cf, bool once)
-{
-	uint64_t next[CONF_GROUPS_MAX], now;
-	bool active[CONF_GROUPS_MAX] = { false };
-	size_t i, best, nactive = 0;
-	int failed = 0;
+/* A schedule of the loop: group @idx's or pair @idx's. */
+struct job {
+	bool pair;
+	size_t idx;
+	uint64_t every_s;
+	uint64_t next; /* CLOCK_MONOTONIC ns */
+	bool active;
+};
 
-	now = now_ns(CLOCK_MONOTONIC);
+static const char *job_name(const struct conf *cf, const struct job *j)
+{
+	return j->pair ? cf->repl[j->idx].volume : cf->groups[j->idx].name;
+}
+
+/* The jobs of @cf: every scheduled group, every pair. Returns the count. */
+static size_t jobs_of(struct ferry_ctx *ctx, const struct conf *cf, bool once,
+		      struct job *jobs)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	struct replicate_args a;
+	char every[32];
+	size_t i, n = 0;
+
 	for (i = 0; i < cf->ngroups; i++) {
 		const struct conf_group *g = &cf->groups[i];
-		char every[32];
 
 		if (!g->every_s && !once) {
 			logf_("group %s: no schedule, not run", g->name);
@@ -267,41 +365,72 @@ static int daemon_loop(struct ferry_ctx *ctx, const struct conf *cf, bool once)
 			      g->name, every, g->nnames,
 			      g->hook ? ", hook " : "", g->hook ?: "",
 			      g->session ? ", session " : "", g->session ?: "");
-		active[i] = true;
-		next[i] = now;
-		nactive++;
+		jobs[n++] = (struct job){ .idx = i,
+					  .every_s = g->every_s,
+					  .next = now,
+					  .active = true };
 	}
-	if (!nactive) {
-		logf_("no group has a schedule");
+	for (i = 0; i < cf->nrepl; i++) {
+		const struct conf_repl *r = &cf->repl[i];
+
+		pair_args(ctx, cf, r, &a);
+		format_duration(r->every_s, every, sizeof(every));
+		logf_("replicate %s: to %s every %s, max %u queued, CoW store max %u%%%s%s",
+		      r->volume, r->to, every, r->max_queued,
+		      r->max_cow_percent, a.hook ? ", hook " : "",
+		      a.hook ?: "");
+		jobs[n++] = (struct job){ .pair = true,
+					  .idx = i,
+					  .every_s = r->every_s,
+					  .next = now,
+					  .active = true };
+	}
+	return n;
+}
+
+static int daemon_loop(struct ferry_ctx *ctx, const struct conf *cf, bool once)
+{
+	struct job jobs[CONF_GROUPS_MAX + CONF_REPL_MAX], *j;
+	size_t i, best, njobs;
+	int failed = 0, err;
+	uint64_t now;
+
+	njobs = jobs_of(ctx, cf, once, jobs);
+	if (!njobs) {
+		logf_("no group has a schedule and no pair is configured");
 		return 0;
 	}
 	while (!daemon_stop) {
-		best = CONF_GROUPS_MAX;
-		for (i = 0; i < cf->ngroups; i++)
-			if (active[i] &&
-			    (best == CONF_GROUPS_MAX || next[i] < next[best]))
+		best = njobs;
+		for (i = 0; i < njobs; i++)
+			if (jobs[i].active &&
+			    (best == njobs || jobs[i].next < jobs[best].next))
 				best = i;
-		if (best == CONF_GROUPS_MAX)
+		if (best == njobs)
 			break; /* --once: all done */
+		j = &jobs[best];
 		now = now_ns(CLOCK_MONOTONIC);
-		if (next[best] > now) {
-			sleep_until(next[best]);
+		if (j->next > now) {
+			sleep_until(j->next);
 			continue;
 		}
-		if (run_group(ctx, &cf->groups[best]))
+		if (j->pair)
+			err = run_pair(ctx, cf, &cf->repl[j->idx]);
+		else
+			err = run_group(ctx, &cf->groups[j->idx]);
+		if (err)
 			failed++;
 		if (once) {
-			active[best] = false;
+			j->active = false;
 			continue;
 		}
-		next[best] += cf->groups[best].every_s * 1000000000ULL;
+		j->next += j->every_s * 1000000000ULL;
 		now = now_ns(CLOCK_MONOTONIC);
-		if (next[best] <= now) {
+		if (j->next <= now) {
 			/* Overran: skip the missed runs, do not pile up. */
-			logf_("group %s: behind schedule, next run in one period",
-			      cf->groups[best].name);
-			next[best] =
-				now + cf->groups[best].every_s * 1000000000ULL;
+			logf_("%s %s: behind schedule, next run in one period",
+			      j->pair ? "replicate" : "group", job_name(cf, j));
+			j->next = now + j->every_s * 1000000000ULL;
 		}
 	}
 	return failed;
@@ -327,8 +456,9 @@ int cmd_daemon(struct ferry_ctx *ctx, int argc, char **argv)
 			       "%s (%zu error(s); see ferry config check)",
 			       text, cf->nerrors);
 	}
-	if (!err && !cf->ngroups)
-		err = ferr_set(&e, -EINVAL, "%s: no groups configured",
+	if (!err && !cf->ngroups && !cf->nrepl)
+		err = ferr_set(&e, -EINVAL,
+			       "%s: no groups or replication pairs configured",
 			       cf->path);
 	if (err) {
 		conf_free(cf);
@@ -336,8 +466,9 @@ int cmd_daemon(struct ferry_ctx *ctx, int argc, char **argv)
 	}
 	daemon_stop = 0;
 	catch_signals();
-	logf_("daemon started: %s, %zu group(s), state %s%s", cf->path,
-	      cf->ngroups, ctx->state_dir, once ? ", once" : "");
+	logf_("daemon started: %s, %zu group(s), %zu replication pair(s), state %s%s",
+	      cf->path, cf->ngroups, cf->nrepl, ctx->state_dir,
+	      once ? ", once" : "");
 	reconcile_all(ctx, cf);
 	failed = daemon_loop(ctx, cf, once);
 	if (daemon_stop)
@@ -349,7 +480,8 @@ int cmd_daemon(struct ferry_ctx *ctx, int argc, char **argv)
 		logf_("daemon done");
 	conf_free(cf);
 	if (once && failed) {
-		ferr_set(&e, -EIO, "%d group run(s) failed (see the log)",
+		ferr_set(&e, -EIO,
+			 "%d group run(s) or round(s) failed (see the log)",
 			 failed);
 		return cmd_fail(ctx, &e);
 	}

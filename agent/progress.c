@@ -6,6 +6,15 @@
 
 #include "xfer.h"
 
+static progress_observer_fn observer;
+static void *observer_arg;
+
+void progress_observe(progress_observer_fn fn, void *arg)
+{
+	observer = fn;
+	observer_arg = arg;
+}
+
 void progress_start(struct progress *p, bool on, uint64_t total)
 {
 	p->on = on;
@@ -20,10 +29,14 @@ void progress_update(struct progress *p, uint64_t done, bool last)
 	char a[32], b[32], r[32];
 	double secs;
 
-	if (!p->on || (!last && now - p->last_ms < 1000))
+	if ((!p->on && !observer) || (!last && now - p->last_ms < 1000))
 		return;
 	p->last_ms = now;
 	secs = (double)(now - p->start_ms) / 1000.0;
+	if (observer)
+		observer(observer_arg, done, p->total, secs);
+	if (!p->on)
+		return;
 	format_size(done, a, sizeof(a));
 	format_size(p->total, b, sizeof(b));
 	format_size(secs > 0 ? (uint64_t)((double)done / secs) : 0, r,

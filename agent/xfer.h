@@ -78,4 +78,12 @@ struct progress {
 void progress_start(struct progress *p, bool on, uint64_t total);
 void progress_update(struct progress *p, uint64_t done, bool last);
 
+/*
+ * Also tell @fn (NULL: nobody) about the progress of every transfer,
+ * at most once a second, whether or not the line is shown.
+ */
+typedef void (*progress_observer_fn)(void *arg, uint64_t done, uint64_t total,
+				     double seconds);
+void progress_observe(progress_observer_fn fn, void *arg);
+
 #endif /* FERRY_XFER_H */

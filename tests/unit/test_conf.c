@@ -33,7 +33,8 @@ static const char good[] =
 	"  { name = \"plain\"; volumes = [ \"spare\" ]; schedule = { every = 30; }; }\n"
 	");\n"
 	"replication = (\n"
-	"  { volume = \"db\"; to = \"dr.example:7000\"; every = \"10m\"; compress = true; },\n"
+	"  { volume = \"db\"; to = \"dr.example:7000\"; every = \"10m\"; compress = true;\n"
+	"    timeout = \"2m\"; max_queued = 3; max_cow_percent = 60; },\n"
 	"  { volume = \"logs\"; to = \"[fd00::2]:7000\"; every = \"1h\"; compress = 9; }\n"
 	");\n";
 
@@ -102,9 +103,16 @@ static void good_file(void **state)
 	assert_string_equal(r[0].volume, "db");
 	assert_string_equal(r[0].to, "dr.example:7000");
 	assert_int_equal(r[0].every_s, 600);
-	assert_int_equal(r[1].line, 24);
 	assert_int_equal(r[0].compress_level, 3);
 	assert_int_equal(r[1].compress_level, 9);
+	assert_int_equal(r[0].timeout_s, 120);
+	assert_int_equal(r[0].max_queued, 3);
+	assert_int_equal(r[0].max_cow_percent, 60);
+	/* The defaults. */
+	assert_int_equal(r[1].timeout_s, REPL_DEFAULT_TIMEOUT_S);
+	assert_int_equal(r[1].max_queued, BACKLOG_DEFAULT_MAX_QUEUED);
+	assert_int_equal(r[1].max_cow_percent, BACKLOG_DEFAULT_MAX_COW_PERCENT);
+	assert_int_equal(r[1].line, 25);
 	conf_free(c);
 }
 
@@ -239,6 +247,30 @@ static const struct {
 	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
 	  "   compress = \"fast\"; }\n);\n",
 	  "t.conf:4: 'compress' must be true, false or 1..19 in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   max_queued = 0; }\n);\n",
+	  "t.conf:4: 'max_queued' must be 1..32 in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   max_queued = \"8\"; }\n);\n",
+	  "t.conf:4: 'max_queued' must be a number in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "\n   max_cow_percent = 101; }\n);\n",
+	  "t.conf:5: 'max_cow_percent' must be 1..100 in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   timeout = \"0s\"; }\n);\n",
+	  "t.conf:4: 'timeout' must be 1s..86400s in replication[0]" },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   timeout = \"soon\"; }\n);\n",
+	  NULL },
+	{ "volumes = ( { name = \"a\"; data = \"/d\"; cow = \"/c\"; } );\n"
+	  "replication = (\n { volume = \"a\"; to = \"h:1\"; every = \"1m\";\n"
+	  "   max_queue = 4; }\n);\n",
+	  "t.conf:4: unknown setting 'max_queue' in replication[0]" },
 	{ "groups = (\n { volumes = [ ]; }\n);\n", NULL },
 };
 
