@@ -17,11 +17,11 @@
 #include "ferry.h"
 
 /*
- * Copies in flight per volume: enough to keep both devices busy under a
- * deep queue of first writes, few enough to bound the memory held (one
- * chunk of pages each).
+ * Data of the copies in flight per volume: enough for a deep queue of large
+ * first writes (32 writes of 1 MiB) to be copied in one go, small enough to
+ * bound the memory held. Between 16 and 1024 copies, by chunk size.
  */
-#define FERRY_COPY_JOBS 64
+#define FERRY_COPY_BYTES SZ_16M
 
 #define FERRY_FINE_SECTORS (1U << (FERRY_FINE_BLOCK_SHIFT - SECTOR_SHIFT))
 
@@ -56,6 +56,8 @@ int ferry_cow_init(struct ferry_volume *vol)
 	init_waitqueue_head(&vol->readers_wait);
 	spin_lock_init(&vol->copy_lock);
 	vol->copies_running = 0;
+	vol->copies_max = clamp_t(unsigned int,
+				  FERRY_COPY_BYTES / vol->chunk_size, 16, 1024);
 	INIT_LIST_HEAD(&vol->copy_ready);
 	INIT_LIST_HEAD(&vol->copy_backlog);
 	INIT_WORK(&vol->copy_work, ferry_copy_work);
@@ -164,7 +166,7 @@ static void ferry_copy_admit(struct ferry_copy *copy)
 	bool run;
 
 	spin_lock_irq(&vol->copy_lock);
-	run = vol->copies_running < FERRY_COPY_JOBS;
+	run = vol->copies_running < vol->copies_max;
 	if (run)
 		vol->copies_running++;
 	else
@@ -199,7 +201,10 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	struct bio *bio;
 	unsigned int i;
 
-	for (i = 0; i < copy->nr_pages && copy->pages[i]; i++)
+	if (copy->contiguous)
+		__free_pages(copy->pages[0], get_order(copy->nr_pages << PAGE_SHIFT));
+	for (i = 0; !copy->contiguous && i < copy->nr_pages && copy->pages[i];
+	     i++)
 		__free_page(copy->pages[i]);
 	mutex_lock(&vol->map_lock);
 	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
@@ -251,9 +256,12 @@ static void ferry_copy_submit(struct ferry_copy *copy,
 	unsigned int bytes = ferry_chunk_bytes(vol, copy->chunk), i;
 	struct bio *bio;
 
-	bio = bio_alloc(bdev, copy->nr_pages, opf, GFP_NOIO);
+	bio = bio_alloc(bdev, copy->contiguous ? 1 : copy->nr_pages, opf,
+			GFP_NOIO);
 	bio->bi_iter.bi_sector = ferry_chunk_sector(vol, chunk);
-	for (i = 0; i < copy->nr_pages; i++)
+	if (copy->contiguous)
+		__bio_add_page(bio, copy->pages[0], bytes, 0);
+	for (i = 0; !copy->contiguous && i < copy->nr_pages; i++)
 		__bio_add_page(bio, copy->pages[i],
 			       min_t(unsigned int, PAGE_SIZE,
 				     bytes - i * PAGE_SIZE), 0);
@@ -282,7 +290,11 @@ static void ferry_copy_start(struct ferry_copy *copy)
 				false);
 		return;
 	}
-	for (i = 0; i < copy->nr_pages; i++) {
+	/* One allocation if memory allows (a multi-page segment), else pages. */
+	copy->pages[0] = alloc_pages(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN,
+				     get_order(copy->nr_pages << PAGE_SHIFT));
+	copy->contiguous = copy->pages[0];
+	for (i = 0; !copy->contiguous && i < copy->nr_pages; i++) {
 		copy->pages[i] = alloc_page(GFP_NOIO);
 		if (!copy->pages[i]) {
 			mutex_lock(&vol->map_lock);

@@ -103,7 +103,7 @@ struct ferry_volume {
 	struct workqueue_struct *wq;	/* copy_work */
 
 	/*
-	 * Copy jobs: the admitted ones (at most FERRY_COPY_JOBS) wait on
+	 * Copy jobs: the admitted ones (at most copies_max) wait on
 	 * copy_ready for their next stage, which copy_work runs in batches
 	 * (so the I/O of neighbouring chunks is plugged and merged); the
 	 * others wait on copy_backlog. copy_lock protects copies_running and
@@ -111,6 +111,7 @@ struct ferry_volume {
 	 */
 	spinlock_t copy_lock;
 	unsigned int copies_running;
+	unsigned int copies_max;
 	struct list_head copy_ready;
 	struct list_head copy_backlog;
 	struct work_struct copy_work;
@@ -158,7 +159,7 @@ enum ferry_copy_stage {
 /*
  * A chunk being preserved; the writes to it wait on it. The copy runs as
  * asynchronous bios: nothing sleeps on the I/O, so many copies are in
- * flight at once (at most FERRY_COPY_JOBS per volume, the rest parked).
+ * flight at once (16 MiB of them per volume, the rest parked).
  */
 struct ferry_copy {
 	enum ferry_copy_stage stage;
@@ -172,6 +173,7 @@ struct ferry_copy {
 	s64 dst;			/* CoW chunk */
 	blk_status_t status;		/* of the read, then of the write */
 	unsigned int nr_pages;
+	bool contiguous;		/* pages[0] heads nr_pages in a row */
 	struct page *pages[];		/* the chunk's data in transit */
 };
 
