@@ -379,9 +379,8 @@ static size_t jobs_of(struct ferry_ctx *ctx, const struct conf *cf, bool once,
 		format_duration(r->every_s, every, sizeof(every));
 		logf_("replicate %s: to %s every %s, max %u queued, CoW store max %u%%%s%s%s%s",
 		      r->volume, r->to, every, r->max_queued,
-		      r->max_cow_percent, a.hook ? ", hook " : "",
-		      a.hook ?: "", a.session ? ", session " : "",
-		      a.session ?: "");
+		      r->max_cow_percent, a.hook ? ", hook " : "", a.hook ?: "",
+		      a.session ? ", session " : "", a.session ?: "");
 		jobs[n++] = (struct job){ .pair = true,
 					  .idx = i,
 					  .every_s = r->every_s,

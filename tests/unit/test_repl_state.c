@@ -258,10 +258,10 @@ static void replicate_session_args(void **state)
 	struct ferr e;
 
 	(void)state;
-	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
-					"--once"),
-				   &r, &e),
-			 0);
+	assert_int_equal(
+		parse_rep(ARGV("replicate", "v0", "--to", "h:1", "--once"), &r,
+			  &e),
+		0);
 	assert_null(r.session);
 	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
 					"--once", "--session", "/bin/helper"),
