@@ -7,6 +7,7 @@
 # hook's or the session's tags at both sites; a marker the session helper
 # writes while quiesced is in the replica; a helper that answers wrongly
 # fails the round with one error line and leaves no primary snapshot.
+# ferry daemon --once: the pair's point is taken with the group's session.
 # disks: 128M 128M 128M 128M
 # timeout: 480
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
@@ -127,7 +128,9 @@ read -r q || exit 1
 case $MODE in
 wrong) echo "not now" >&2; echo busy; read -r r; exit 0 ;;
 esac
-echo "quiesced at $(date +%s) by $$" >/mnt/p/data/session-marker
+line="quiesced at $(date +%s) by $$"
+echo "$line" >/mnt/p/data/session-marker
+echo "$line" >>/tmp/session-markers
 echo quiesced
 read -r r || exit 1
 [ "$r" = release ] || exit 2
@@ -169,6 +172,7 @@ assert_eq "$(label_of /tmp/dr v1 "$pt")" application "replica label (session)"
 rj=$("$FERRY" snapshots v1 --json | $JQ -c --argjson id "$rid" '.[] | select(.id == $id)')
 echo "replica snapshot: $rj"
 assert_eq "$(echo "$rj" | $JQ -r '.tags["ferry.session.quiesce"]')" ok "ferry.session.quiesce"
+assert_eq "$(echo "$rj" | $JQ -r '.tags["ferry.session.release"]')" ok "ferry.session.release"
 assert_eq "$(echo "$rj" | $JQ -r '.tags["ferry.hook.freeze"]')" null "no freeze hook ran"
 assert_eq "$(echo "$rj" | $JQ -r .point)" "$pt" "replica point"
 pj=$("$FERRY" --state-dir /tmp/pri snapshots v0 --json | $JQ -c --arg p "$pt" '[.[] | select(.point == $p)][0]')
@@ -176,5 +180,36 @@ echo "primary point: $pj"
 assert_eq "$(echo "$pj" | $JQ -r '.hooks.session.quiesce.status')" ok "primary catalog: session quiesce"
 assert_eq "$(echo "$pj" | $JQ -r '.hooks.session.release.status')" ok "primary catalog: session release"
 assert_eq "$(live)" 0 "live primary snapshots after the session round"
+
+step "ferry daemon --once: the pair's point taken with the group's session"
+rm -f /tmp/session-markers
+CONF=$SCRATCH/ferry.conf
+cat >"$CONF" <<CONF_EOF
+volumes = ( { name = "v0"; data = "/dev/vdb"; cow = "/dev/vdc"; } );
+groups = ( { name = "app"; volumes = [ "v0" ];
+             session = "$SCRATCH/session"; session_timeout = "10s"; } );
+replication = ( { volume = "v0"; to = "$PORT"; every = "1h";
+                  timeout = "120s"; } );
+CONF_EOF
+ok "$FERRY" config check "$CONF"
+"$FERRY" --state-dir /tmp/pri daemon --config "$CONF" --once >"$SCRATCH/once.log" 2>&1 ||
+	fail "daemon --once failed: $(cat "$SCRATCH/once.log")"
+cat "$SCRATCH/once.log"
+grep -q "replicate v0: to $PORT every .*, session $SCRATCH/session\$" "$SCRATCH/once.log" ||
+	fail "the pair does not use the group's session"
+drid=$(sed -n 's/.*replicate v0: acked: .* replica snapshot \([0-9]*\)$/\1/p' "$SCRATCH/once.log")
+[ -n "$drid" ] || fail "the daemon's pair acked no round"
+rj=$("$FERRY" snapshots v1 --json | $JQ -c --argjson id "$drid" '.[] | select(.id == $id)')
+echo "replica snapshot: $rj"
+assert_eq "$(echo "$rj" | $JQ -r .label)" application "replica label (daemon pair)"
+assert_eq "$(echo "$rj" | $JQ -r '.tags["ferry.session.quiesce"]')" ok "ferry.session.quiesce (daemon pair)"
+assert_eq "$(echo "$rj" | $JQ -r '.tags["ferry.session.release"]')" ok "ferry.session.release (daemon pair)"
+ok mount -o ro,noload "$(snap_dev_of "$drid")" /mnt/r
+marker=$(cat /mnt/r/data/session-marker 2>/dev/null)
+umount /mnt/r
+if [ -z "$marker" ] || ! grep -qxF "$marker" /tmp/session-markers; then
+	fail "the replica's marker '$marker' was not written by a session of this run"
+fi
+no_helper_left "daemon"
 cat "$SCRATCH/recv.err"
 umount /mnt/p
