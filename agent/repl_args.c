@@ -36,7 +36,7 @@ const char replicate_usage[] =
 	"  --compress[=LEVEL] zstd-compress the data frames (LEVEL 1..19,\n"
 	"                     default 3) if the receiver offers it\n"
 	"  --hook CMD         take the point as ferry snapshot --hook does\n"
-	"                     (CMD freeze / CMD thaw, label application);\n"
+	"                     (CMD freeze / CMD thaw, label application)\n"
 	"  --session CMD      take the point inside a quiesce session, as\n"
 	"                     ferry snapshot --session does (quiesce/quiesced,\n"
 	"                     release/released; label application)\n"
