@@ -30,6 +30,8 @@ struct replicate_args {
 	bool hook_shell; /* --hook-shell */
 	int hook_timeout_ms; /* --hook-timeout, per hook phase */
 	bool accept_lower; /* --accept-lower-label */
+	const char *session; /* --session CMD: a quiesce session (session.h) */
+	int session_timeout_ms; /* --session-timeout, per session step */
 	bool keep_snapshot; /* --keep-snapshot: not deleted after the ack */
 	int compress_level; /* --compress[=LEVEL]: zstd level, 0 none */
 	bool progress;

@@ -434,8 +434,9 @@ static int inflight_snapshot(struct kapi *k, const struct replicate_args *a,
 }
 
 /*
- * --hook: the new point taken as ferry snapshot takes it (point_take:
- * hooks, label, catalog, ferry.point); its snapshot in @snap.
+ * --hook or --session: the new point taken as ferry snapshot takes it
+ * (point_take: hooks, quiesce session, label, catalog, ferry.point); its
+ * snapshot in @snap.
  */
 static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 		       struct replicate_result *res,
@@ -454,6 +455,9 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 	sa.hook_shell = a->hook_shell;
 	sa.hook_timeout_ms = a->hook_timeout_ms;
 	sa.accept_lower = a->accept_lower;
+	sa.session = a->session;
+	sa.session_timeout_ms = a->session_timeout_ms;
+	sa.session_timeout_given = a->session != NULL;
 	err = point_take(ctx, &sa, &list, e);
 	/* Interrupted once the point exists: it is returned with -EINTR. */
 	if (err && (err != -EINTR || list.n != 1)) {
@@ -481,7 +485,7 @@ static int take_hooked(struct ferry_ctx *ctx, const struct replicate_args *a,
 	return dev[0] ? wait_for_block_node(dev, NODE_TIMEOUT_MS, e) : 0;
 }
 
-/* A new point of the volume (with the hook when there is one). */
+/* A new point of the volume (with the hook or session when there is one). */
 static int take_point(struct ferry_ctx *ctx, struct kapi *k,
 		      const struct replicate_args *a,
 		      struct replicate_result *res,
@@ -491,7 +495,7 @@ static int take_point(struct ferry_ctx *ctx, struct kapi *k,
 	char *tags[1] = { tag };
 	int err;
 
-	if (a->hook)
+	if (a->hook || a->session)
 		return take_hooked(ctx, a, res, snap, e);
 	err = new_point_id(res->point, sizeof(res->point), e);
 	if (err)

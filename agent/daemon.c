@@ -4,9 +4,9 @@
  * take a point the way "ferry snapshot" does (hooks, honest label,
  * catalog), then prune the group's volumes by its retention; and each
  * replication pair's: a round as "ferry replicate --once" runs it (the
- * point with the hook of the volume's group), with the backlog of
- * backlog.h while the second site cannot be reached. One timestamped
- * line per action on stdout.
+ * point with the hook and quiesce session of the volume's group), with
+ * the backlog of backlog.h while the second site cannot be reached. One
+ * timestamped line per action on stdout.
  *
  * One thread, one loop over every schedule, the earliest due first: a
  * round cannot hold the others up for longer than its deadline (the
@@ -243,7 +243,7 @@ static void pair_note(void *arg, const char *volume, const char *event,
 	pair_event_append(ctx->state_dir, volume, event, message);
 }
 
-/* The arguments of pair @r's rounds, with the hook of its group. */
+/* The arguments of pair @r's rounds, with the hook and session of its group. */
 static void pair_args(struct ferry_ctx *ctx, const struct conf *cf,
 		      const struct conf_repl *r, struct replicate_args *a)
 {
@@ -256,11 +256,13 @@ static void pair_args(struct ferry_ctx *ctx, const struct conf *cf,
 	a->once = true;
 	a->timeout_ms = (int)(r->timeout_s * 1000);
 	a->compress_level = r->compress_level;
-	if (g && g->hook) {
+	if (g && (g->hook || g->session)) {
 		a->hook = g->hook;
 		a->hook_shell = g->hook_shell;
 		a->hook_timeout_ms = g->hook_timeout_ms;
 		a->accept_lower = g->accept_lower;
+		a->session = g->session;
+		a->session_timeout_ms = g->session_timeout_ms;
 	}
 	a->backlog = true;
 	a->limits.max_queued = r->max_queued;
@@ -281,7 +283,7 @@ static int run_pair(struct ferry_ctx *ctx, const struct conf *cf,
 
 	pair_args(ctx, cf, r, &a);
 	err = replicate_round(ctx, &a, &res, &e);
-	if (a.hook && hook_stop_signal)
+	if ((a.hook || a.session) && hook_stop_signal)
 		daemon_stop = hook_stop_signal;
 	if (err) {
 		snprintf(msg, sizeof(msg), "%s: %s; %zu point(s) queued",
@@ -375,10 +377,10 @@ static size_t jobs_of(struct ferry_ctx *ctx, const struct conf *cf, bool once,
 
 		pair_args(ctx, cf, r, &a);
 		format_duration(r->every_s, every, sizeof(every));
-		logf_("replicate %s: to %s every %s, max %u queued, CoW store max %u%%%s%s",
+		logf_("replicate %s: to %s every %s, max %u queued, CoW store max %u%%%s%s%s%s",
 		      r->volume, r->to, every, r->max_queued,
-		      r->max_cow_percent, a.hook ? ", hook " : "",
-		      a.hook ?: "");
+		      r->max_cow_percent, a.hook ? ", hook " : "", a.hook ?: "",
+		      a.session ? ", session " : "", a.session ?: "");
 		jobs[n++] = (struct job){ .pair = true,
 					  .idx = i,
 					  .every_s = r->every_s,

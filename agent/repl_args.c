@@ -22,7 +22,8 @@ const char replicate_usage[] =
 	"usage: ferry replicate NAME --to HOST:PORT (--once | --every SECONDS)\n"
 	"                       [--timeout SECONDS] [--full] [--progress]\n"
 	"                       [--bwlimit RATE] [--hook CMD [--hook-shell]\n"
-	"                       [--hook-timeout SECONDS] [--accept-lower-label]]\n"
+	"                       [--hook-timeout SECONDS]] [--session CMD\n"
+	"                       [--session-timeout SECONDS]] [--accept-lower-label]\n"
 	"                       [--keep-snapshot] [--compress[=LEVEL]]\n"
 	"       ferry replicate NAME --to HOST:PORT --tags-only [--timeout SECONDS]\n"
 	"                       [--verbose] [--json]\n"
@@ -35,9 +36,12 @@ const char replicate_usage[] =
 	"  --compress[=LEVEL] zstd-compress the data frames (LEVEL 1..19,\n"
 	"                     default 3) if the receiver offers it\n"
 	"  --hook CMD         take the point as ferry snapshot --hook does\n"
-	"                     (CMD freeze / CMD thaw, label application);\n"
-	"                     --hook-shell, --hook-timeout, --accept-lower-label\n"
-	"                     as for ferry snapshot\n"
+	"                     (CMD freeze / CMD thaw, label application)\n"
+	"  --session CMD      take the point inside a quiesce session, as\n"
+	"                     ferry snapshot --session does (quiesce/quiesced,\n"
+	"                     release/released; label application)\n"
+	"                     --hook-shell, --hook-timeout, --session-timeout,\n"
+	"                     --accept-lower-label as for ferry snapshot\n"
 	"  --tags-only        only send the queued tag updates and fetch the\n"
 	"                     second site's (no new point)\n"
 	"  --progress         progress line on stderr (default on a TTY)\n"
@@ -78,6 +82,8 @@ enum {
 	OPT_HOOK_SHELL,
 	OPT_HOOK_TIMEOUT,
 	OPT_ACCEPT_LOWER,
+	OPT_SESSION,
+	OPT_SESSION_TIMEOUT,
 	OPT_DRILL_CHECK,
 	OPT_DRILL_TAG,
 	OPT_DRILL_TIMEOUT,
@@ -124,6 +130,9 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		{ "hook-shell", no_argument, NULL, OPT_HOOK_SHELL },
 		{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 		{ "accept-lower-label", no_argument, NULL, OPT_ACCEPT_LOWER },
+		{ "session", required_argument, NULL, OPT_SESSION },
+		{ "session-timeout", required_argument, NULL,
+		  OPT_SESSION_TIMEOUT },
 		{ "keep-snapshot", no_argument, NULL, OPT_KEEP_SNAPSHOT },
 		{ "compress", optional_argument, NULL, OPT_COMPRESS },
 		CLI_COMMON_OPTIONS,
@@ -131,11 +140,12 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	};
 	int c, err;
 
-	bool hook_timeout = false;
+	bool hook_timeout = false, session_timeout = false;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = DEFAULT_TIMEOUT_MS;
 	a->hook_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
+	a->session_timeout_ms = HOOK_DEFAULT_TIMEOUT_MS;
 	cli_getopt_reset();
 	while ((c = cli_getopt(argc, argv, opts, e)) != -1) {
 		if (c < 0)
@@ -163,6 +173,17 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 		case OPT_ACCEPT_LOWER:
 			a->accept_lower = true;
 			err = 0;
+			break;
+		case OPT_SESSION:
+			a->session = optarg;
+			err = *optarg ? 0 :
+					ferr_set(e, -EINVAL,
+						 "--session: empty command");
+			break;
+		case OPT_SESSION_TIMEOUT:
+			session_timeout = true;
+			err = timeout_opt(optarg, "--session-timeout",
+					  &a->session_timeout_ms, e);
 			break;
 		case OPT_BWLIMIT: {
 			struct ferr why;
@@ -235,13 +256,19 @@ int replicate_parse(struct ferry_ctx *ctx, int argc, char **argv,
 	if (a->once && a->every_ms)
 		return ferr_set(e, -EINVAL,
 				"--once and --every exclude each other");
-	if (!a->hook && (a->hook_shell || hook_timeout || a->accept_lower))
+	if (!a->hook && hook_timeout)
+		return ferr_set(e, -EINVAL, "--hook-timeout needs --hook");
+	if (!a->hook && !a->session && (a->hook_shell || a->accept_lower))
 		return ferr_set(
 			e, -EINVAL,
-			"--hook-shell, --hook-timeout and --accept-lower-label need --hook");
-	if (a->hook && a->tags_only)
+			"--hook-shell and --accept-lower-label need --hook or --session");
+	if (!a->session && session_timeout)
 		return ferr_set(e, -EINVAL,
-				"--hook takes a point; --tags-only takes none");
+				"--session-timeout needs --session");
+	if ((a->hook || a->session) && a->tags_only)
+		return ferr_set(e, -EINVAL,
+				"--%s takes a point; --tags-only takes none",
+				a->hook ? "hook" : "session");
 	if (a->compress_level && a->tags_only)
 		return ferr_set(
 			e, -EINVAL,

@@ -252,6 +252,96 @@ static void replicate_hook_args(void **state)
 			 -EINVAL);
 }
 
+static void replicate_session_args(void **state)
+{
+	struct replicate_args r;
+	struct ferr e;
+
+	(void)state;
+	assert_int_equal(
+		parse_rep(ARGV("replicate", "v0", "--to", "h:1", "--once"), &r,
+			  &e),
+		0);
+	assert_null(r.session);
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--session", "/bin/helper"),
+				   &r, &e),
+			 0);
+	assert_string_equal(r.session, "/bin/helper");
+	assert_null(r.hook);
+	assert_false(r.hook_shell);
+	assert_int_equal(r.session_timeout_ms, 30000);
+	/* --hook-shell and --accept-lower-label go with --session too. */
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--every", "60", "--session",
+					"helper --db x", "--hook-shell",
+					"--session-timeout", "7",
+					"--accept-lower-label"),
+				   &r, &e),
+			 0);
+	assert_string_equal(r.session, "helper --db x");
+	assert_true(r.hook_shell);
+	assert_true(r.accept_lower);
+	assert_int_equal(r.session_timeout_ms, 7000);
+	assert_int_equal(r.every_ms, 60000);
+	/* Both: the hook freezes, the session quiesces. */
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook", "/bin/true",
+					"--hook-timeout", "4", "--session",
+					"/bin/helper"),
+				   &r, &e),
+			 0);
+	assert_string_equal(r.hook, "/bin/true");
+	assert_string_equal(r.session, "/bin/helper");
+	assert_int_equal(r.hook_timeout_ms, 4000);
+	assert_int_equal(r.session_timeout_ms, 30000);
+	/* Refusals. */
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--session", ""),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--session: empty"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--session-timeout", "5"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--session-timeout needs --session"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook", "/bin/true",
+					"--session-timeout", "5"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--session-timeout needs --session"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--session", "/bin/helper",
+					"--session-timeout", "x"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--session-timeout"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--session", "/bin/helper",
+					"--hook-timeout", "5"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--hook-timeout needs --hook"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--hook-shell"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--hook or --session"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--once", "--accept-lower-label"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--hook or --session"));
+	assert_int_equal(parse_rep(ARGV("replicate", "v0", "--to", "h:1",
+					"--tags-only", "--session",
+					"/bin/helper"),
+				   &r, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "--session takes a point"));
+}
+
 static void receive_drill_args(void **state)
 {
 	struct receive_args r;
@@ -391,6 +481,7 @@ int main(void)
 		cmocka_unit_test(point_ids),
 		cmocka_unit_test(replicate_args),
 		cmocka_unit_test(replicate_hook_args),
+		cmocka_unit_test(replicate_session_args),
 		cmocka_unit_test(receive_drill_args),
 		cmocka_unit_test(receive_args),
 		cmocka_unit_test(compress_args),
