@@ -113,7 +113,7 @@ fix_host_tools() {
 	[ -f "$root/.host-tools" ] && return 0
 	k=$(readlink -f "$hdir/scripts/..")
 	while IFS= read -r -d '' f; do
-		file -b "$f" | grep -q '^ELF' || continue
+		# ldd says "not a dynamic executable" for scripts.
 		LC_ALL=C ldd "$f" 2>&1 | grep -q 'not found' && bad+=("$f")
 	done < <(find "$k" -type f -perm -u+x ! -name '*.trixie' -print0)
 	if [ "${#bad[@]}" -gt 0 ]; then
