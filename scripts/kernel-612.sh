@@ -97,6 +97,11 @@ if [ ! -f "$root/.extracted" ]; then
 	sed -i "s|^include /usr/src/|include $root/usr/src/|" \
 		"$root/usr/src/linux-headers-$abi-amd64/Makefile"
 	touch "$root/.extracted"
+	# Drop older versions' trees and packages.
+	find "$base" -maxdepth 1 -name 'k612-[0-9]*' ! -path "$root" \
+		-exec rm -rf {} +
+	find "$apt_dir/archives" -maxdepth 1 -name 'linux-*.deb' \
+		! -name "*_${ver}_*" -delete
 fi
 
 hdir=$root/usr/src/linux-headers-$abi-amd64
