@@ -106,7 +106,14 @@ static inline int ferry_freeze(struct block_device *bdev, bool *frozen)
 
 #ifdef FERRY_HAVE_BDEV_FREEZE
 	ret = bdev_freeze(bdev);
-	*frozen = !ret && bdev->bd_holder;
+	/*
+	 * bdev_freeze() freezes through the holder's ->freeze (a mounted
+	 * filesystem's); any other holder, e.g. an O_EXCL opener, only gets
+	 * a sync, which is no filesystem freeze.
+	 */
+	mutex_lock(&bdev->bd_holder_lock);
+	*frozen = !ret && bdev->bd_holder_ops && bdev->bd_holder_ops->freeze;
+	mutex_unlock(&bdev->bd_holder_lock);
 #else
 	ret = freeze_bdev(bdev);
 	*frozen = !ret && bdev->bd_fsfreeze_sb;

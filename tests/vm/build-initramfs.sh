@@ -19,21 +19,33 @@
 #
 # Environment: KVER (default: newest /boot/vmlinuz-*-amd64),
 # FERRY_CACHE, FERRY_VM_KO, FERRY_VM_AGENT, FERRY_VM_NO_FERRY=1 (lab self-test: build without
-# ferry.ko/agent).
+# ferry.ko/agent), FERRY_VM_KERNEL_ROOT (take the kernel and its modules
+# from an unpacked kernel package instead of the system:
+# ROOT/boot/vmlinuz-KVER and ROOT/lib/modules/KVER or ROOT/usr/lib/modules/KVER,
+# e.g. scripts/kernel-612.sh --root), FERRY_VM_OUT (default build/vm).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 self=$top/tests/vm/build-initramfs.sh
-out=$top/build/vm
+out=${FERRY_VM_OUT:-$top/build/vm}
+kroot=${FERRY_VM_KERNEL_ROOT:-}
 mkdir -p "$out"
 
 if [ -z "${KVER:-}" ]; then
-	k=$(printf '%s\n' /boot/vmlinuz-*-amd64 | grep -v '\*' | sort -V | tail -n 1 || true)
-	[ -n "$k" ] || { echo "build-initramfs: no /boot/vmlinuz-*-amd64 (make install-deps)" >&2; exit 1; }
-	KVER=${k#/boot/vmlinuz-}
+	k=$(printf '%s\n' "$kroot"/boot/vmlinuz-*-amd64 | grep -v '\*' | sort -V | tail -n 1 || true)
+	[ -n "$k" ] || { echo "build-initramfs: no $kroot/boot/vmlinuz-*-amd64 (make install-deps)" >&2; exit 1; }
+	KVER=${k#"$kroot"/boot/vmlinuz-}
 fi
+# modbase: the directory whose lib/modules/KVER has the modules (for
+# modprobe -d / depmod -b); moddir: their path in the guest.
+modbase=${kroot:-/}
+[ -n "$kroot" ] && [ ! -d "$kroot/lib/modules/$KVER" ] && modbase=$kroot/usr
 moddir=/lib/modules/$KVER
-[ -d "$moddir" ] || { echo "build-initramfs: no $moddir" >&2; exit 1; }
+[ -d "$modbase$moddir" ] || { echo "build-initramfs: no $modbase$moddir" >&2; exit 1; }
+if [ -n "$kroot" ] && [ ! -s "$modbase$moddir/modules.dep" ]; then
+	# A kernel package unpacked with dpkg -x has no modules.dep yet.
+	depmod -b "$modbase" "$KVER"
+fi
 
 # Modules the lab needs; their dependencies come from modules.dep.
 MODULES="virtio_pci virtio_blk virtio_net loop ext4 xfs dm-mod dm-snapshot
@@ -104,7 +116,7 @@ done
 # Module files: every listed module and its dependencies (incl. softdeps).
 modfiles=$(
 	for m in $MODULES; do
-		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null || true
+		modprobe -d "$modbase" -S "$KVER" --show-depends "$m" 2>/dev/null || true
 	done | awk '$1 == "insmod" { print $2 }' | sort -u
 )
 libfiles=$(for t in $TOOLS; do libs_of "$t"; done | sort -u)
@@ -115,7 +127,7 @@ pkgs=$( { dpkg -S "$busybox" $TOOLS $DATA "/boot/vmlinuz-$KVER" \
 	$libfiles 2>/dev/null || true; } | cut -d: -f1 | tr ',[:space:]' '\n' |
 	grep -v '^$' | sort -u)
 # shellcheck disable=SC2086
-key=$( { sha256sum "$self"; echo "$KVER"; echo "$MODULES";
+key=$( { sha256sum "$self"; echo "$KVER"; echo "$MODULES"; echo "$kroot";
 	dpkg-query -W -f='${Package} ${Version}\n' $pkgs 2>/dev/null; } |
 	sha256sum | cut -c1-16)
 cachedir=${FERRY_CACHE:-$HOME/.cache/ferry}/vm-$KVER-$key
@@ -146,9 +158,18 @@ if [ ! -s "$base" ]; then
 		ln -sfn "$target" "$stage$link"
 	done <<<"$LINKS"
 
-	for f in $modfiles; do put "$stage" "$f"; done
+	for f in $modfiles; do
+		g=/lib/modules/${f#*/lib/modules/}
+		mkdir -p "$stage$(dirname "$g")"
+		cp -L "$f" "$stage$g"
+		# busybox modprobe loads plain .ko files only.
+		case $g in
+		*.ko.xz) xz -d "$stage$g" ;;
+		*.ko.zst) zstd -q -d --rm "$stage$g" ;;
+		esac
+	done
 	for f in modules.builtin modules.builtin.modinfo modules.order; do
-		[ -e "$moddir/$f" ] && cp "$moddir/$f" "$stage$moddir/"
+		[ -e "$modbase$moddir/$f" ] && cp "$modbase$moddir/$f" "$stage$moddir/"
 	done
 	depmod -b "$stage" "$KVER"
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"

@@ -13,12 +13,17 @@
 # "fail vm:NAME" lines are appended to it.
 #
 # Environment: FERRY_VM_JOBS (parallel VMs, default: number of CPUs),
-# FERRY_VM_NO_FERRY=1 (lab self-test without ferry.ko/agent), KVER.
+# FERRY_VM_NO_FERRY=1 (lab self-test without ferry.ko/agent), KVER,
+# FERRY_VM_KERNEL_ROOT (boot ROOT/boot/vmlinuz-KVER with modules from ROOT,
+# an unpacked kernel package; see build-initramfs.sh), FERRY_VM_OUT (the
+# lab's output dir, default build/vm), FERRY_VM_TAG (the prefix of result
+# lines, default vm).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-vm=$top/build/vm
+vm=${FERRY_VM_OUT:-$top/build/vm}
+tag=${FERRY_VM_TAG:-vm}
 sdir=$top/tests/vm/scenarios
 
 if [ $# -gt 0 ]; then
@@ -36,14 +41,14 @@ for n in "${names[@]}"; do
 	n=${n%.sh}
 	if [ ! -f "$sdir/$n.sh" ]; then
 		echo "vm: no scenario '$n' in tests/vm/scenarios" >&2
-		[ -n "${FERRY_RESULTS:-}" ] && echo "fail vm:$n" >>"$FERRY_RESULTS"
+		[ -n "${FERRY_RESULTS:-}" ] && echo "fail $tag:$n" >>"$FERRY_RESULTS"
 		exit 1
 	fi
 done
 
 tests/vm/build-initramfs.sh || exit 1
 kver=$(cat "$vm/kver")
-kernel=/boot/vmlinuz-$kver
+kernel=${FERRY_VM_KERNEL_ROOT:-}/boot/vmlinuz-$kver
 initrd=$vm/initramfs.cpio.gz
 [ -r "$kernel" ] || { echo "vm: cannot read $kernel" >&2; exit 1; }
 
@@ -147,7 +152,7 @@ for n in "${names[@]}"; do
 		failed=$((failed + 1))
 		r=fail
 	fi
-	[ -n "${FERRY_RESULTS:-}" ] && echo "$r vm:$n" >>"$FERRY_RESULTS"
+	[ -n "${FERRY_RESULTS:-}" ] && echo "$r $tag:$n" >>"$FERRY_RESULTS"
 done
 echo "vm: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
