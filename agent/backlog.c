@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backlog.h"
+#include "kvtext.h"
 #include "repl_state.h"
 
 #define BACKLOG_FILE_MAX 16384
@@ -130,8 +131,10 @@ static int parse_queued(const char *v, struct backlog *b)
 	return backlog_push(b, &p) ? -EINVAL : 0;
 }
 
-static int set_field(struct backlog *b, const char *k, const char *v)
+static int set_field(void *arg, const char *k, const char *v)
 {
+	struct backlog *b = arg;
+
 	if (!strcmp(k, "version"))
 		return strcmp(v, "1") ? -EINVAL : 0;
 	if (!strcmp(k, "merged"))
@@ -149,34 +152,8 @@ static int set_field(struct backlog *b, const char *k, const char *v)
 
 int backlog_parse(const char *text, struct backlog *b, struct ferr *e)
 {
-	const char *p = text, *nl;
-	char line[512], *eq;
-	int lineno = 0;
-	size_t n;
-
 	memset(b, 0, sizeof(*b));
-	while (*p) {
-		lineno++;
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= sizeof(line))
-			return ferr_set(e, -EINVAL, "line %d is too long",
-					lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
-		if (!line[0] || line[0] == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq)
-			return ferr_set(e, -EINVAL, "line %d has no '='",
-					lineno);
-		*eq = '\0';
-		if (set_field(b, line, eq + 1))
-			return ferr_set(e, -EINVAL, "line %d: bad value of %s",
-					lineno, line);
-	}
-	return 0;
+	return kvtext_parse(text, set_field, b, e);
 }
 
 int backlog_load(const char *path, struct backlog *b, struct ferr *e)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pair_state.h"
+#include "kvtext.h"
 #include "repl_state.h"
 
 #define PAIR_FILE_MAX 2048
@@ -71,8 +72,9 @@ static int copy(char *dst, size_t len, const char *v)
 	return 0;
 }
 
-static int set_field(struct pair_state *s, const char *k, const char *v)
+static int set_field(void *arg, const char *k, const char *v)
 {
+	struct pair_state *s = arg;
 	size_t i;
 
 	if (!strcmp(k, "version"))
@@ -107,34 +109,8 @@ static int set_field(struct pair_state *s, const char *k, const char *v)
 
 int pair_state_parse(const char *text, struct pair_state *s, struct ferr *e)
 {
-	const char *p = text, *nl;
-	char line[512], *eq;
-	int lineno = 0;
-	size_t n;
-
 	memset(s, 0, sizeof(*s));
-	while (*p) {
-		lineno++;
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= sizeof(line))
-			return ferr_set(e, -EINVAL, "line %d is too long",
-					lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
-		if (!line[0] || line[0] == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq)
-			return ferr_set(e, -EINVAL, "line %d has no '='",
-					lineno);
-		*eq = '\0';
-		if (set_field(s, line, eq + 1))
-			return ferr_set(e, -EINVAL, "line %d: bad value of %s",
-					lineno, line);
-	}
-	return 0;
+	return kvtext_parse(text, set_field, s, e);
 }
 
 int pair_state_load(const char *path, struct pair_state *s, struct ferr *e)
