@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "kvtext.h"
 #include "repl_state.h"
 
 #define STATE_FILE_MAX 4096
@@ -161,39 +162,31 @@ static int set_field(struct repl_state *s, const char *k, const char *v,
 	return 0; /* a newer agent's key: ignored */
 }
 
+/* What kvtext_parse fills: the state, and which keys it has seen. */
+struct repl_state_fill {
+	struct repl_state *s;
+	unsigned int seen;
+};
+
+static int fill_field(void *arg, const char *k, const char *v)
+{
+	struct repl_state_fill *f = arg;
+
+	return set_field(f->s, k, v, &f->seen);
+}
+
 int repl_state_parse(const char *text, struct repl_state *s, struct ferr *e)
 {
-	char line[512], *eq;
-	const char *p = text, *nl;
-	unsigned int seen = 0;
-	int lineno = 0;
-	size_t n;
+	struct repl_state_fill f = { .s = s };
+	int err;
 
 	memset(s, 0, sizeof(*s));
-	while (*p) {
-		lineno++;
-		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= sizeof(line))
-			return ferr_set(e, -EINVAL, "line %d is too long",
-					lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
-		if (!line[0] || line[0] == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq)
-			return ferr_set(e, -EINVAL, "line %d has no '='",
-					lineno);
-		*eq = '\0';
-		if (set_field(s, line, eq + 1, &seen))
-			return ferr_set(e, -EINVAL, "line %d: bad value of %s",
-					lineno, line);
-	}
-	if (!seen && s->inflight_point[0])
+	err = kvtext_parse(text, fill_field, &f, e);
+	if (err)
+		return err;
+	if (!f.seen && s->inflight_point[0])
 		return 0; /* only a point in flight, no base yet */
-	if (seen != 15)
+	if (f.seen != 15)
 		return ferr_set(e, -EINVAL,
 				"point, epoch, cbt_uuid or cbt_gen is missing");
 	return 0;
