@@ -280,14 +280,13 @@ void hook_status_text(const struct hook_result *r, char *buf, size_t len)
 		snprintf(buf, len, "killed-%d", r->signal);
 }
 
-void hook_failure_text(const struct hook_result *r, char *buf, size_t len)
+void hook_first_line(const char *out, size_t out_len, char *first, size_t size)
 {
-	char first[128];
 	size_t i, n = 0;
 
-	/* The first non-blank line of the output, printable ASCII only. */
-	for (i = 0; i < r->output_len && n + 1 < sizeof(first); i++) {
-		unsigned char c = (unsigned char)r->output[i];
+	/* Printable ASCII only: it goes into a one-line message. */
+	for (i = 0; i < out_len && n + 1 < size; i++) {
+		unsigned char c = (unsigned char)out[i];
 
 		if (c == '\n') {
 			if (n)
@@ -297,17 +296,24 @@ void hook_failure_text(const struct hook_result *r, char *buf, size_t len)
 		first[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
 	}
 	first[n] = '\0';
+}
+
+void hook_failure_text(const struct hook_result *r, char *buf, size_t len)
+{
+	char first[128];
+
+	hook_first_line(r->output, r->output_len, first, sizeof(first));
 	if (!r->started)
 		snprintf(buf, len, "could not be started: %s", first);
 	else if (r->timed_out)
 		snprintf(buf, len,
 			 "timed out after %" PRIu64 " ms (killed)%s%s", r->ms,
-			 n ? ": " : "", first);
+			 first[0] ? ": " : "", first);
 	else if (r->interrupted)
 		snprintf(buf, len, "was interrupted");
 	else if (r->exited)
-		snprintf(buf, len, "exited %d%s%s", r->status, n ? ": " : "",
-			 first);
+		snprintf(buf, len, "exited %d%s%s", r->status,
+			 first[0] ? ": " : "", first);
 	else
 		snprintf(buf, len, "was killed by signal %d", r->signal);
 }

@@ -65,6 +65,8 @@ bool hook_ok(const struct hook_result *r);
 void hook_status_text(const struct hook_result *r, char *buf, size_t len);
 
 /* One line about a failed hook: "exited 1: first line of its output". */
+/* The first non-blank line of @out (@out_len bytes), printable, in @first. */
+void hook_first_line(const char *out, size_t out_len, char *first, size_t size);
 void hook_failure_text(const struct hook_result *r, char *buf, size_t len);
 
 /*

@@ -385,40 +385,29 @@ bool session_release(struct session *s)
 void session_failure_text(const struct session_step *st, char *buf, size_t len)
 {
 	char first[128];
-	size_t i, n = 0;
 
-	/* The first non-blank line of its stderr, printable ASCII only. */
-	for (i = 0; i < st->output_len && n + 1 < sizeof(first); i++) {
-		unsigned char c = (unsigned char)st->output[i];
-
-		if (c == '\n') {
-			if (n)
-				break;
-			continue;
-		}
-		first[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	first[n] = '\0';
+	/* The first non-blank line of its stderr. */
+	hook_first_line(st->output, st->output_len, first, sizeof(first));
 	if (!strcmp(st->status, "error"))
 		snprintf(buf, len, "could not be started: %s", first);
 	else if (!strcmp(st->status, "timeout"))
 		snprintf(buf, len, "did not answer within %" PRIu64 " ms%s%s",
-			 st->ms, n ? ": " : "", first);
+			 st->ms, first[0] ? ": " : "", first);
 	else if (!strcmp(st->status, "interrupted"))
 		snprintf(buf, len, "was interrupted");
 	else if (!strcmp(st->status, "answer"))
 		snprintf(buf, len, "answered '%s'%s%s", st->answer,
-			 n ? ": " : "", first);
+			 first[0] ? ": " : "", first);
 	else if (!strcmp(st->status, "eof"))
 		snprintf(buf, len, "closed its output without answering%s%s",
-			 n ? ": " : "", first);
+			 first[0] ? ": " : "", first);
 	else if (!strncmp(st->status, "exited-", 7))
 		snprintf(buf, len, "exited %s%s%s%s", st->status + 7,
 			 st->answer[0] ? "" : " without answering",
-			 n ? ": " : "", first);
+			 first[0] ? ": " : "", first);
 	else if (!strncmp(st->status, "killed-", 7))
 		snprintf(buf, len, "was killed by signal %s%s%s",
-			 st->status + 7, n ? ": " : "", first);
+			 st->status + 7, first[0] ? ": " : "", first);
 	else
 		snprintf(buf, len, "%s", st->status);
 }
