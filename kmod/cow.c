@@ -4,11 +4,12 @@
  * its first overwrite while a live snapshot still needs it; snapshot
  * devices read each chunk from the origin or from its preserved copy.
  *
- * A write waits (on a struct ferry_copy) until its chunk is preserved; a
- * snapshot read from the origin is counted in origin_readers so that the
- * write overwriting that chunk waits for it; a snapshot read never sees a
- * half-copied chunk because the exception is published only after the
- * copy is written.
+ * A write waits (on a struct ferry_copy) until its chunk's old data is
+ * read; a snapshot read from the origin is counted in origin_readers so
+ * that the write overwriting that chunk waits for it; from then until the
+ * copy is written and its exception published, snapshot reads of the
+ * chunk wait (copy_wait), so they never see new data or a half-written
+ * copy.
  */
 #include <linux/blkdev.h>
 #include <linux/slab.h>
@@ -54,6 +55,7 @@ int ferry_cow_init(struct ferry_volume *vol)
 	for (i = 0; i < ARRAY_SIZE(vol->origin_readers); i++)
 		atomic_set(&vol->origin_readers[i], 0);
 	init_waitqueue_head(&vol->readers_wait);
+	init_waitqueue_head(&vol->copy_wait);
 	spin_lock_init(&vol->copy_lock);
 	vol->copies_running = 0;
 	vol->copies_max = clamp_t(unsigned int,
@@ -193,12 +195,36 @@ static void ferry_copy_slot_free(struct ferry_volume *vol)
 		ferry_copy_next(next, FERRY_COPY_START);
 }
 
-/* Ends a copy job: the chunk's writes go to the origin now. */
-static void ferry_copy_done(struct ferry_copy *copy)
+/*
+ * The chunk's old data is safe in the pages (or lost): its writes go to
+ * the origin once the snapshot reads already sent there are done; the
+ * snapshot reads that come later wait for the copy's end.
+ */
+static void ferry_copy_release(struct ferry_copy *copy)
 {
 	struct ferry_volume *vol = copy->vol;
 	struct bio_list bios;
 	struct bio *bio;
+
+	mutex_lock(&vol->map_lock);
+	copy->divert_reads = true;
+	mutex_unlock(&vol->map_lock);
+	wait_event(vol->readers_wait,
+		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
+	mutex_lock(&vol->map_lock);
+	copy->released = true;
+	bios = copy->waiting;
+	bio_list_init(&copy->waiting);
+	mutex_unlock(&vol->map_lock);
+	while ((bio = bio_list_pop(&bios)))
+		ferry_pass_through(vol, bio);
+}
+
+/* Ends a copy job: its snapshot readers look again, its slot is free. */
+static void ferry_copy_done(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	atomic64_t *in_flight = &vol->stats.v[FERRY_STAT_IN_FLIGHT];
 	unsigned int i;
 
 	if (copy->contiguous)
@@ -206,20 +232,18 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	for (i = 0; !copy->contiguous && i < copy->nr_pages && copy->pages[i];
 	     i++)
 		__free_page(copy->pages[i]);
+	if (!copy->released)	/* it failed before its read was done */
+		ferry_copy_release(copy);
 	mutex_lock(&vol->map_lock);
 	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
 	xa_erase(&vol->pending, copy->chunk);
-	bios = copy->waiting;
 	mutex_unlock(&vol->map_lock);
-
-	/* Snapshot reads already sent to the origin must finish first. */
-	wait_event(vol->readers_wait,
-		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
-	/* Before the writes go: once they complete, detach may free vol. */
+	wake_up_all(&vol->copy_wait);
 	ferry_copy_slot_free(vol);
-	while ((bio = bio_list_pop(&bios)))
-		ferry_pass_through(vol, bio);
 	kfree(copy);
+	/* Last: once the count is zero, detach may free vol. */
+	if (atomic64_dec_and_test(in_flight))
+		wake_up_var(in_flight);
 }
 
 /* The copy failed: the snapshots that needed it go, the writes proceed. */
@@ -361,6 +385,7 @@ static void ferry_copy_work(struct work_struct *work)
 				break;
 			case FERRY_COPY_WRITE:
 				/* Stage 2: the origin's data is in the pages. */
+				ferry_copy_release(copy);
 				ferry_copy_submit(copy, vol->cow.bdev,
 						  copy->dst, REQ_OP_WRITE);
 				break;
@@ -468,9 +493,14 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	ferry_fine_note(vol, bio);
 
 	copy = xa_load(&vol->pending, first);
-	if (copy) {
+	if (copy && !copy->released) {
 		bio_list_add(&copy->waiting, bio);
 		mutex_unlock(&vol->map_lock);
+		return;
+	}
+	if (copy) {	/* its old data is in the copy's pages */
+		mutex_unlock(&vol->map_lock);
+		ferry_pass_through(vol, bio);
 		return;
 	}
 	live.e = vol->live;
@@ -502,6 +532,8 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	copy->epoch = vol->epoch;
 	bio_list_init(&copy->waiting);
 	bio_list_add(&copy->waiting, bio);
+	/* The copy is in flight too: a drain or detach waits for its end. */
+	atomic64_inc(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
 	mutex_unlock(&vol->map_lock);
 	ferry_copy_admit(copy);
 }
@@ -529,7 +561,8 @@ static void ferry_snap_endio(struct bio *clone)
 /*
  * Under map_lock: where a snapshot's (or a clone's) chunk @c is. A clone
  * reads what it wrote itself, else its parent's view. An origin source is
- * counted in origin_readers until the I/O completes (ferry_snap_endio).
+ * counted in origin_readers until the I/O completes (ferry_snap_endio);
+ * FERRY_SRC_COPYING says to wait (ferry_wait_copy) and look again.
  */
 static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
 					u64 *cow)
@@ -550,9 +583,20 @@ static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
 	if (base->state != FERRY_STATE_LIVE)
 		return FERRY_SRC_LOST;
 	src = ferry_exc_lookup(&vol->excmap, c, base->epoch, cow);
-	if (src == FERRY_SRC_ORIGIN)
+	if (src == FERRY_SRC_ORIGIN) {
+		struct ferry_copy *copy = xa_load(&vol->pending, c);
+
+		if (copy && copy->divert_reads)
+			return FERRY_SRC_COPYING;
 		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
+	}
 	return src;
+}
+
+/* Waits until chunk @c has no copy in flight (xa_load needs no lock). */
+static void ferry_wait_copy(struct ferry_volume *vol, u64 c)
+{
+	wait_event(vol->copy_wait, !xa_load(&vol->pending, c));
 }
 
 static void ferry_origin_read_done(struct ferry_volume *vol, u64 c)
@@ -584,6 +628,7 @@ static int ferry_clone_own_chunk(struct ferry_snap *snap, u64 c,
 	int ret = 0;
 	void *own;
 
+retry:
 	mutex_lock(&vol->map_lock);
 	own = xa_load(&snap->own, c);
 	if (own) {
@@ -591,10 +636,15 @@ static int ferry_clone_own_chunk(struct ferry_snap *snap, u64 c,
 		*dst = xa_to_value(own);
 		return 0;
 	}
+	src = whole ? FERRY_SRC_COW : ferry_snap_locate(snap, c, &from);
+	if (src == FERRY_SRC_COPYING) {
+		mutex_unlock(&vol->map_lock);
+		ferry_wait_copy(vol, c);
+		goto retry;
+	}
 	got = ferry_alloc_get(&vol->alloc);
 	if (got >= 0)
 		ferry_cow_check_low(vol);
-	src = whole ? FERRY_SRC_COW : ferry_snap_locate(snap, c, &from);
 	mutex_unlock(&vol->map_lock);
 	if (got < 0) {
 		if (src == FERRY_SRC_ORIGIN)
@@ -722,9 +772,14 @@ void ferry_snap_submit_bio(struct bio *bio)
 	}
 	c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
 
-	mutex_lock(&vol->map_lock);
-	src = ferry_snap_locate(snap, c, &cow);
-	mutex_unlock(&vol->map_lock);
+	for (;;) {
+		mutex_lock(&vol->map_lock);
+		src = ferry_snap_locate(snap, c, &cow);
+		mutex_unlock(&vol->map_lock);
+		if (src != FERRY_SRC_COPYING)
+			break;
+		ferry_wait_copy(vol, c);
+	}
 
 	if (src == FERRY_SRC_LOST) {
 		bio_io_error(bio);

@@ -59,6 +59,7 @@ enum ferry_src {
 	FERRY_SRC_ORIGIN,	/* the snapshot's data is still in the origin */
 	FERRY_SRC_COW,		/* ... in the CoW store at *cow_chunk */
 	FERRY_SRC_LOST,		/* no copy: the snapshot is not valid */
+	FERRY_SRC_COPYING,	/* cow.c: being copied, the origin rewritten */
 };
 
 enum ferry_src ferry_exc_lookup(struct ferry_excmap *m, u64 c, u32 s,
