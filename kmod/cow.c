@@ -9,7 +9,8 @@
  * that the write overwriting that chunk waits for it; from then until the
  * copy is written and its exception published, snapshot reads of the
  * chunk wait (copy_wait), so they never see new data or a half-written
- * copy.
+ * copy. The chunk counts as written in the copy's epoch from the moment
+ * its writes are released.
  */
 #include <linux/blkdev.h>
 #include <linux/slab.h>
@@ -56,6 +57,7 @@ int ferry_cow_init(struct ferry_volume *vol)
 		atomic_set(&vol->origin_readers[i], 0);
 	init_waitqueue_head(&vol->readers_wait);
 	init_waitqueue_head(&vol->copy_wait);
+	atomic_set(&vol->copies_live, 0);
 	spin_lock_init(&vol->copy_lock);
 	vol->copies_running = 0;
 	vol->copies_max = clamp_t(unsigned int,
@@ -213,6 +215,7 @@ static void ferry_copy_release(struct ferry_copy *copy)
 		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
 	mutex_lock(&vol->map_lock);
 	copy->released = true;
+	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
 	bios = copy->waiting;
 	bio_list_init(&copy->waiting);
 	mutex_unlock(&vol->map_lock);
@@ -220,11 +223,15 @@ static void ferry_copy_release(struct ferry_copy *copy)
 		ferry_pass_through(vol, bio);
 }
 
-/* Ends a copy job: its snapshot readers look again, its slot is free. */
+/*
+ * Ends a copy job: its snapshot readers look again, the writes of a later
+ * epoch go through the write path again, its slot is free.
+ */
 static void ferry_copy_done(struct ferry_copy *copy)
 {
 	struct ferry_volume *vol = copy->vol;
-	atomic64_t *in_flight = &vol->stats.v[FERRY_STAT_IN_FLIGHT];
+	struct bio_list retry, readers;
+	struct bio *bio;
 	unsigned int i;
 
 	if (copy->contiguous)
@@ -235,15 +242,26 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	if (!copy->released)	/* it failed before its read was done */
 		ferry_copy_release(copy);
 	mutex_lock(&vol->map_lock);
-	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
 	xa_erase(&vol->pending, copy->chunk);
+	retry = copy->retry;
+	readers = copy->readers;
 	mutex_unlock(&vol->map_lock);
 	wake_up_all(&vol->copy_wait);
 	ferry_copy_slot_free(vol);
 	kfree(copy);
+	while ((bio = bio_list_pop(&retry)))
+		ferry_cow_write_bio(vol, bio);
+	while ((bio = bio_list_pop(&readers))) {
+		struct ferry_snap *snap = bio->bi_bdev->bd_disk->private_data;
+
+		/* Through the block layer again; then it no longer pins snap. */
+		submit_bio_noacct(bio);
+		if (atomic64_dec_and_test(&snap->in_flight))
+			wake_up_var(&snap->in_flight);
+	}
 	/* Last: once the count is zero, detach may free vol. */
-	if (atomic64_dec_and_test(in_flight))
-		wake_up_var(in_flight);
+	if (atomic_dec_and_test(&vol->copies_live))
+		wake_up_var(&vol->copies_live);
 }
 
 /* The copy failed: the snapshots that needed it go, the writes proceed. */
@@ -493,6 +511,12 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	ferry_fine_note(vol, bio);
 
 	copy = xa_load(&vol->pending, first);
+	if (copy && copy->epoch != vol->epoch) {
+		/* The chunk as the copy left it may need preserving too. */
+		bio_list_add(&copy->retry, bio);
+		mutex_unlock(&vol->map_lock);
+		return;
+	}
 	if (copy && !copy->released) {
 		bio_list_add(&copy->waiting, bio);
 		mutex_unlock(&vol->map_lock);
@@ -531,9 +555,10 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	copy->hi = hi;
 	copy->epoch = vol->epoch;
 	bio_list_init(&copy->waiting);
+	bio_list_init(&copy->retry);
+	bio_list_init(&copy->readers);
 	bio_list_add(&copy->waiting, bio);
-	/* The copy is in flight too: a drain or detach waits for its end. */
-	atomic64_inc(&vol->stats.v[FERRY_STAT_IN_FLIGHT]);
+	atomic_inc(&vol->copies_live);
 	mutex_unlock(&vol->map_lock);
 	ferry_copy_admit(copy);
 }
@@ -562,13 +587,15 @@ static void ferry_snap_endio(struct bio *clone)
  * Under map_lock: where a snapshot's (or a clone's) chunk @c is. A clone
  * reads what it wrote itself, else its parent's view. An origin source is
  * counted in origin_readers until the I/O completes (ferry_snap_endio);
- * FERRY_SRC_COPYING says to wait (ferry_wait_copy) and look again.
+ * FERRY_SRC_COPYING gives the copy in *@copying: wait for its end and look
+ * again.
  */
 static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
-					u64 *cow)
+					u64 *cow, struct ferry_copy **copying)
 {
 	struct ferry_volume *vol = snap->vol;
 	struct ferry_snap *base = snap->parent_snap ?: snap;
+	struct ferry_copy *copy;
 	enum ferry_src src;
 	void *own;
 
@@ -582,14 +609,15 @@ static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
 	}
 	if (base->state != FERRY_STATE_LIVE)
 		return FERRY_SRC_LOST;
-	src = ferry_exc_lookup(&vol->excmap, c, base->epoch, cow);
-	if (src == FERRY_SRC_ORIGIN) {
-		struct ferry_copy *copy = xa_load(&vol->pending, c);
-
-		if (copy && copy->divert_reads)
-			return FERRY_SRC_COPYING;
-		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
+	/* Before the lookup: written[] moves before the copy is published. */
+	copy = xa_load(&vol->pending, c);
+	if (copy && copy->divert_reads) {
+		*copying = copy;
+		return FERRY_SRC_COPYING;
 	}
+	src = ferry_exc_lookup(&vol->excmap, c, base->epoch, cow);
+	if (src == FERRY_SRC_ORIGIN)
+		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
 	return src;
 }
 
@@ -622,6 +650,7 @@ static int ferry_clone_own_chunk(struct ferry_snap *snap, u64 c,
 {
 	struct ferry_volume *vol = snap->vol;
 	unsigned int bytes = ferry_chunk_bytes(vol, c);
+	struct ferry_copy *copying;
 	enum ferry_src src;
 	s64 got;
 	u64 from = 0;
@@ -636,7 +665,8 @@ retry:
 		*dst = xa_to_value(own);
 		return 0;
 	}
-	src = whole ? FERRY_SRC_COW : ferry_snap_locate(snap, c, &from);
+	src = whole ? FERRY_SRC_COW :
+		      ferry_snap_locate(snap, c, &from, &copying);
 	if (src == FERRY_SRC_COPYING) {
 		mutex_unlock(&vol->map_lock);
 		ferry_wait_copy(vol, c);
@@ -748,6 +778,7 @@ void ferry_snap_submit_bio(struct bio *bio)
 {
 	struct ferry_snap *snap = bio->bi_bdev->bd_disk->private_data;
 	struct ferry_volume *vol = snap->vol;
+	struct ferry_copy *copying;
 	struct block_device *bdev;
 	enum ferry_src src;
 	struct bio *clone;
@@ -772,14 +803,16 @@ void ferry_snap_submit_bio(struct bio *bio)
 	}
 	c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
 
-	for (;;) {
-		mutex_lock(&vol->map_lock);
-		src = ferry_snap_locate(snap, c, &cow);
-		mutex_unlock(&vol->map_lock);
-		if (src != FERRY_SRC_COPYING)
-			break;
-		ferry_wait_copy(vol, c);
+	mutex_lock(&vol->map_lock);
+	src = ferry_snap_locate(snap, c, &cow, &copying);
+	if (src == FERRY_SRC_COPYING) {
+		/* Sent again when the copy ends (ferry_copy_done). */
+		atomic64_inc(&snap->in_flight);
+		bio_list_add(&copying->readers, bio);
 	}
+	mutex_unlock(&vol->map_lock);
+	if (src == FERRY_SRC_COPYING)
+		return;
 
 	if (src == FERRY_SRC_LOST) {
 		bio_io_error(bio);

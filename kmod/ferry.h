@@ -115,6 +115,7 @@ struct ferry_volume {
 	struct list_head copy_ready;
 	struct list_head copy_backlog;
 	struct work_struct copy_work;
+	atomic_t copies_live;		/* not yet ended; detach waits for 0 */
 	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
@@ -163,11 +164,13 @@ enum ferry_copy_stage {
  * is read into the pages. Then snapshot reads of the chunk wait instead
  * (divert_reads), and once the snapshot reads already sent to the origin
  * are done the writes go on (released) while the pages are written to the
- * CoW store: a first write costs one read, not a read and a write. The
+ * CoW store: a first write, and a quiesce's drain, wait for one read, not
+ * for a read and a write. A write of a later epoch waits (retry) until the
+ * copy has ended, then looks again: it may need a copy of its own; so
+ * does a snapshot read (readers), without sleeping in submit_bio. The
  * copy runs as asynchronous bios: nothing sleeps on the I/O, so many
  * copies are in flight at once (16 MiB of them per volume, the rest
- * parked). It counts as a bio in flight, so a quiesce's drain and detach
- * wait for it.
+ * parked).
  */
 struct ferry_copy {
 	enum ferry_copy_stage stage;
@@ -177,6 +180,8 @@ struct ferry_copy {
 	u32 lo, hi;
 	u32 epoch;
 	struct bio_list waiting;	/* under vol->map_lock */
+	struct bio_list retry;		/* under vol->map_lock */
+	struct bio_list readers;	/* snapshot reads parked, map_lock */
 	bool divert_reads;		/* under vol->map_lock */
 	bool released;			/* under vol->map_lock */
 	struct ferry_exc *exc;		/* published when the copy is written */
