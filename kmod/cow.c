@@ -13,6 +13,7 @@
  * its writes are released.
  */
 #include <linux/blkdev.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
@@ -26,6 +27,14 @@
 #define FERRY_COPY_BYTES SZ_16M
 
 #define FERRY_FINE_SECTORS (1U << (FERRY_FINE_BLOCK_SHIFT - SECTOR_SHIFT))
+
+/*
+ * For tests: how far the per-chunk epochs reach before their base moves or
+ * they widen to four bytes (see exc.h); thousands of snapshots otherwise.
+ */
+static unsigned int epoch_span = U16_MAX;
+module_param(epoch_span, uint, 0444);
+MODULE_PARM_DESC(epoch_span, "testing: per-chunk epoch span, 4..65535");
 
 static unsigned int ferry_reader_bucket(u64 chunk)
 {
@@ -73,6 +82,7 @@ int ferry_cow_init(struct ferry_volume *vol)
 	ret = ferry_excmap_init(&vol->excmap, vol->nr_chunks);
 	if (ret)
 		return ret;
+	vol->excmap.span = clamp_t(unsigned int, epoch_span, 4, U16_MAX);
 	/* Off until the first snapshot gives it an epoch to start from. */
 	return ferry_fine_init(&vol->fine,
 			       DIV_ROUND_UP_ULL(size, FERRY_FINE_SECTORS),
@@ -91,7 +101,7 @@ void ferry_cow_exit(struct ferry_volume *vol)
 	if (vol->clone_wq)
 		destroy_workqueue(vol->clone_wq);
 	ferry_fine_destroy(&vol->fine);
-	if (vol->excmap.written)
+	if (vol->excmap.w16 || vol->excmap.w32)
 		ferry_excmap_destroy(&vol->excmap,
 				     vol->alloc.used ? ferry_cow_put : NULL,
 				     &vol->alloc);
@@ -215,7 +225,7 @@ static void ferry_copy_release(struct ferry_copy *copy)
 		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
 	mutex_lock(&vol->map_lock);
 	copy->released = true;
-	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
+	ferry_written_set(&vol->excmap, copy->chunk, copy->epoch);
 	bios = copy->waiting;
 	bio_list_init(&copy->waiting);
 	mutex_unlock(&vol->map_lock);
@@ -457,7 +467,8 @@ static void ferry_fine_first_write(struct ferry_volume *vol, u64 c)
 	lockdep_assert_held(&vol->map_lock);
 	if (!ferry_fine_on(f))
 		return;
-	if (vol->excmap.written[c] < f->from && !xa_load(&vol->pending, c))
+	if (ferry_written(&vol->excmap, c) < f->from &&
+	    !xa_load(&vol->pending, c))
 		ferry_fine_restart_chunk(f, c);
 	ferry_fine_prepare(f, first, first + (1ULL << f->chunk_shift) - 1,
 			   GFP_NOIO);
@@ -481,7 +492,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	/* Fast path: every chunk was already written in this epoch. */
 	epoch = READ_ONCE(vol->epoch);
 	for (c = first; c <= last; c++)
-		if (READ_ONCE(vol->excmap.written[c]) != epoch)
+		if (ferry_written(&vol->excmap, c) != epoch)
 			break;
 	if (c > last) {
 		/* Their first writes made the pages of bits ready. */
@@ -495,7 +506,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		/* Nothing to preserve: only the changed-block maps move. */
 		for (c = first; c <= last; c++) {
 			ferry_fine_first_write(vol, c);
-			WRITE_ONCE(vol->excmap.written[c], vol->epoch);
+			ferry_written_set(&vol->excmap, c, vol->epoch);
 		}
 		ferry_fine_note(vol, bio);
 		mutex_unlock(&vol->map_lock);
@@ -531,7 +542,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	live.n = vol->nr_live;
 	if (!ferry_exc_need_copy(&vol->excmap, first, vol->epoch, &live, &lo,
 				 &hi)) {
-		WRITE_ONCE(vol->excmap.written[first], vol->epoch);
+		ferry_written_set(&vol->excmap, first, vol->epoch);
 		mutex_unlock(&vol->map_lock);
 		ferry_pass_through(vol, bio);
 		return;
@@ -543,7 +554,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		kfree(copy);
 		ferry_snap_invalidate(vol, lo, hi, "out of memory");
 		mutex_lock(&vol->map_lock);
-		WRITE_ONCE(vol->excmap.written[first], vol->epoch);
+		ferry_written_set(&vol->excmap, first, vol->epoch);
 		mutex_unlock(&vol->map_lock);
 		ferry_pass_through(vol, bio);
 		return;
@@ -609,7 +620,7 @@ static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
 	}
 	if (base->state != FERRY_STATE_LIVE)
 		return FERRY_SRC_LOST;
-	/* Before the lookup: written[] moves before the copy is published. */
+	/* Before the lookup: written moves before the copy is published. */
 	copy = xa_load(&vol->pending, c);
 	if (copy && copy->divert_reads) {
 		*copying = copy;
