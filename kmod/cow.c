@@ -342,8 +342,11 @@ static void ferry_copy_start(struct ferry_copy *copy)
 				false);
 		return;
 	}
-	/* One allocation if memory allows (a multi-page segment), else pages. */
-	copy->pages[0] = alloc_pages(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN,
+	/*
+	 * One allocation if free memory has one (a multi-page segment), else
+	 * pages: no reclaim or compaction on this path for a large block.
+	 */
+	copy->pages[0] = alloc_pages(GFP_NOWAIT | __GFP_NOWARN,
 				     get_order(copy->nr_pages << PAGE_SHIFT));
 	copy->contiguous = copy->pages[0];
 	for (i = 0; !copy->contiguous && i < copy->nr_pages; i++) {
