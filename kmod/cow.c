@@ -389,17 +389,21 @@ static void ferry_copy_finish(struct ferry_copy *copy)
 }
 
 /*
- * Runs the next stage of every copy that has one, in batches under a plug:
- * the reads (and writes) of neighbouring chunks, e.g. of one large write,
- * reach the devices as a few large requests, as kcopyd's do.
+ * Runs the next stage of every copy that has one, in batches under a plug,
+ * one kind of I/O after the other: the plug merges a bio only with the
+ * newest request for its device, so the origin reads, the origin writes
+ * released and the CoW writes of neighbouring chunks (of one large write,
+ * say) each reach the devices as a few large requests, as kcopyd's do.
  */
 static void ferry_copy_work(struct work_struct *work)
 {
 	struct ferry_volume *vol = container_of(work, struct ferry_volume,
 						copy_work);
 	struct ferry_copy *copy, *next;
+	struct list_head stage[3];
 	struct blk_plug plug;
 	LIST_HEAD(batch);
+	unsigned int i;
 
 	for (;;) {
 		spin_lock_irq(&vol->copy_lock);
@@ -407,23 +411,29 @@ static void ferry_copy_work(struct work_struct *work)
 		spin_unlock_irq(&vol->copy_lock);
 		if (list_empty(&batch))
 			return;
+		for (i = 0; i < ARRAY_SIZE(stage); i++)
+			INIT_LIST_HEAD(&stage[i]);
+		list_for_each_entry_safe(copy, next, &batch, node)
+			list_move_tail(&copy->node, &stage[copy->stage]);
 		blk_start_plug(&plug);
-		list_for_each_entry_safe(copy, next, &batch, node) {
+		/* Stage 2: the origin's data is in the pages. */
+		list_for_each_entry(copy, &stage[FERRY_COPY_WRITE], node)
+			ferry_copy_release(copy);
+		list_for_each_entry_safe(copy, next, &stage[FERRY_COPY_WRITE],
+					 node) {
 			list_del(&copy->node);
-			switch (copy->stage) {
-			case FERRY_COPY_START:
-				ferry_copy_start(copy);
-				break;
-			case FERRY_COPY_WRITE:
-				/* Stage 2: the origin's data is in the pages. */
-				ferry_copy_release(copy);
-				ferry_copy_submit(copy, vol->cow.bdev,
-						  copy->dst, REQ_OP_WRITE);
-				break;
-			case FERRY_COPY_FINISH:
-				ferry_copy_finish(copy);
-				break;
-			}
+			ferry_copy_submit(copy, vol->cow.bdev, copy->dst,
+					  REQ_OP_WRITE);
+		}
+		list_for_each_entry_safe(copy, next, &stage[FERRY_COPY_START],
+					 node) {
+			list_del(&copy->node);
+			ferry_copy_start(copy);
+		}
+		list_for_each_entry_safe(copy, next,
+					 &stage[FERRY_COPY_FINISH], node) {
+			list_del(&copy->node);
+			ferry_copy_finish(copy);
 		}
 		blk_finish_plug(&plug);
 	}
