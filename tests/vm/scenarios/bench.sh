@@ -59,8 +59,12 @@ pct() {
 
 load_ferry
 modprobe dm-snapshot || fail "no dm-snapshot"
-step "prefill the data device"
+step "prefill the data device, and the CoW device"
 dd if=/dev/urandom of=/dev/vdb bs=1M count=1024 oflag=direct iflag=fullblock status=none
+# The disks are sparse files: the first write to a region of one costs the
+# host an allocation. dm-snapshot runs after ferry on the same CoW device,
+# so without this only ferry's copies would pay for it.
+dd if=/dev/zero of=/dev/vdc bs=1M count=1024 oflag=direct status=none
 
 dev=$(ferry_attach b /dev/vdb /dev/vdc --chunk "$CHUNK")
 
