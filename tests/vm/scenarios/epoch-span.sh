@@ -2,12 +2,12 @@
 # The per-chunk epochs (the copy-on-write decision and the changed-block
 # map) take two bytes a chunk: their base moves up as old snapshots go, and
 # a snapshot that outlives half the span of later ones widens them to four
-# bytes. With epoch_span=10 (else it takes thousands of snapshots): over 35
+# bytes. With epoch_span=10 (else it takes thousands of snapshots): over 29
 # snapshots every live snapshot keeps its bytes and `ferry changed` between
 # neighbours names exactly the 4 KiB blocks written; cbt_bytes says 2 bytes
 # a chunk while only recent snapshots live, 4 once an old one is kept; a
 # detach and re-attach, which reloads the epochs, keeps all of it.
-# disks: 32M 128M
+# disks: 16M 64M
 # timeout: 600
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
@@ -88,18 +88,18 @@ head -c "$size" /dev/urandom >"$ref"
 ok dd if="$ref" of="$dev" bs=1M oflag=direct status=none
 assert_eq "$(cbt)" $((chunks * 2 + 8)) "cbt_bytes after attach (2 bytes a chunk)"
 
-step "20 rounds keeping the 2 newest snapshots: the base follows"
+step "14 rounds keeping the 2 newest snapshots: the base follows"
 next_round
 next_round
 with_page=$(cbt)
-while [ $round -lt 20 ]; do
+while [ $round -lt 14 ]; do
 	next_round
 	keep_last 2
 	check_snaps
 	check_changed $round 4096
 done
-[ "$(vol_field v0 .epoch)" -gt 20 ] || fail "epoch $(vol_field v0 .epoch)"
-assert_eq "$(cbt)" "$with_page" "cbt_bytes after 20 epochs (span 10)"
+[ "$(vol_field v0 .epoch)" -gt 13 ] || fail "epoch $(vol_field v0 .epoch)"
+assert_eq "$(cbt)" "$with_page" "cbt_bytes after 14 epochs (span 10)"
 
 step "re-attach: epochs reloaded at two bytes a chunk, snapshots intact"
 reattach
@@ -112,7 +112,7 @@ next_round
 old=$(id_of $round)
 next_round
 before=$(cbt)
-while [ $round -lt 32 ]; do
+while [ $round -lt 26 ]; do
 	next_round
 	keep_last 3 "$old"
 	check_snaps
