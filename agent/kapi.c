@@ -35,6 +35,7 @@ struct kapi_req {
 	struct ferr *e;
 	struct kapi_status st;
 	int error;
+	int reply_error;	/* fn failed: the rest is read, then dropped */
 	bool done;
 };
 
@@ -233,14 +234,15 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	struct kapi_req *req = arg;
 	int err;
 
-	if (!req->fn)
+	if (!req->fn || req->reply_error)
 		return NL_OK;
 	err = req->fn(msg, req->arg, req->e);
-	if (err < 0) {
-		req->error = err;
-		req->done = true;
-		return NL_STOP;
-	}
+	/*
+	 * Keep reading to the end of the reply (a dump's DONE, an ACK):
+	 * what is left on the socket would answer the next request.
+	 */
+	if (err < 0)
+		req->reply_error = err;
 	return NL_OK;
 }
 
@@ -303,6 +305,8 @@ static int receive_until_done(struct kapi *k, struct kapi_req *req,
 					"no answer from the kernel within %d s",
 					KAPI_TIMEOUT_MS / 1000);
 	}
+	if (req->reply_error < 0)
+		return req->reply_error;
 	if (req->error < 0 && !req->e->msg[0])
 		kapi_status_text(&req->st, req->e);
 	return req->error;

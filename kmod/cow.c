@@ -4,13 +4,16 @@
  * its first overwrite while a live snapshot still needs it; snapshot
  * devices read each chunk from the origin or from its preserved copy.
  *
- * A write waits (on a struct ferry_copy) until its chunk is preserved; a
- * snapshot read from the origin is counted in origin_readers so that the
- * write overwriting that chunk waits for it; a snapshot read never sees a
- * half-copied chunk because the exception is published only after the
- * copy is written.
+ * A write waits (on a struct ferry_copy) until its chunk's old data is
+ * read; a snapshot read from the origin is counted in origin_readers so
+ * that the write overwriting that chunk waits for it; from then until the
+ * copy is written and its exception published, snapshot reads of the
+ * chunk wait (copy_wait), so they never see new data or a half-written
+ * copy. The chunk counts as written in the copy's epoch from the moment
+ * its writes are released.
  */
 #include <linux/blkdev.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
@@ -24,6 +27,14 @@
 #define FERRY_COPY_BYTES SZ_16M
 
 #define FERRY_FINE_SECTORS (1U << (FERRY_FINE_BLOCK_SHIFT - SECTOR_SHIFT))
+
+/*
+ * For tests: how far the per-chunk epochs reach before their base moves or
+ * they widen to four bytes (see exc.h); thousands of snapshots otherwise.
+ */
+static unsigned int epoch_span = U16_MAX;
+module_param(epoch_span, uint, 0444);
+MODULE_PARM_DESC(epoch_span, "testing: per-chunk epoch span, 4..65535");
 
 static unsigned int ferry_reader_bucket(u64 chunk)
 {
@@ -54,6 +65,8 @@ int ferry_cow_init(struct ferry_volume *vol)
 	for (i = 0; i < ARRAY_SIZE(vol->origin_readers); i++)
 		atomic_set(&vol->origin_readers[i], 0);
 	init_waitqueue_head(&vol->readers_wait);
+	init_waitqueue_head(&vol->copy_wait);
+	atomic_set(&vol->copies_live, 0);
 	spin_lock_init(&vol->copy_lock);
 	vol->copies_running = 0;
 	vol->copies_max = clamp_t(unsigned int,
@@ -69,6 +82,7 @@ int ferry_cow_init(struct ferry_volume *vol)
 	ret = ferry_excmap_init(&vol->excmap, vol->nr_chunks);
 	if (ret)
 		return ret;
+	vol->excmap.span = clamp_t(unsigned int, epoch_span, 4, U16_MAX);
 	/* Off until the first snapshot gives it an epoch to start from. */
 	return ferry_fine_init(&vol->fine,
 			       DIV_ROUND_UP_ULL(size, FERRY_FINE_SECTORS),
@@ -87,7 +101,7 @@ void ferry_cow_exit(struct ferry_volume *vol)
 	if (vol->clone_wq)
 		destroy_workqueue(vol->clone_wq);
 	ferry_fine_destroy(&vol->fine);
-	if (vol->excmap.written)
+	if (vol->excmap.w16 || vol->excmap.w32)
 		ferry_excmap_destroy(&vol->excmap,
 				     vol->alloc.used ? ferry_cow_put : NULL,
 				     &vol->alloc);
@@ -193,11 +207,40 @@ static void ferry_copy_slot_free(struct ferry_volume *vol)
 		ferry_copy_next(next, FERRY_COPY_START);
 }
 
-/* Ends a copy job: the chunk's writes go to the origin now. */
-static void ferry_copy_done(struct ferry_copy *copy)
+/*
+ * The chunk's old data is safe in the pages (or lost): its writes go to
+ * the origin once the snapshot reads already sent there are done; the
+ * snapshot reads that come later wait for the copy's end.
+ */
+static void ferry_copy_release(struct ferry_copy *copy)
 {
 	struct ferry_volume *vol = copy->vol;
 	struct bio_list bios;
+	struct bio *bio;
+
+	mutex_lock(&vol->map_lock);
+	copy->divert_reads = true;
+	mutex_unlock(&vol->map_lock);
+	wait_event(vol->readers_wait,
+		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
+	mutex_lock(&vol->map_lock);
+	copy->released = true;
+	ferry_written_set(&vol->excmap, copy->chunk, copy->epoch);
+	bios = copy->waiting;
+	bio_list_init(&copy->waiting);
+	mutex_unlock(&vol->map_lock);
+	while ((bio = bio_list_pop(&bios)))
+		ferry_pass_through(vol, bio);
+}
+
+/*
+ * Ends a copy job: its snapshot readers look again, the writes of a later
+ * epoch go through the write path again, its slot is free.
+ */
+static void ferry_copy_done(struct ferry_copy *copy)
+{
+	struct ferry_volume *vol = copy->vol;
+	struct bio_list retry, readers;
 	struct bio *bio;
 	unsigned int i;
 
@@ -206,20 +249,29 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	for (i = 0; !copy->contiguous && i < copy->nr_pages && copy->pages[i];
 	     i++)
 		__free_page(copy->pages[i]);
+	if (!copy->released)	/* it failed before its read was done */
+		ferry_copy_release(copy);
 	mutex_lock(&vol->map_lock);
-	WRITE_ONCE(vol->excmap.written[copy->chunk], copy->epoch);
 	xa_erase(&vol->pending, copy->chunk);
-	bios = copy->waiting;
+	retry = copy->retry;
+	readers = copy->readers;
 	mutex_unlock(&vol->map_lock);
-
-	/* Snapshot reads already sent to the origin must finish first. */
-	wait_event(vol->readers_wait,
-		   !atomic_read(&vol->origin_readers[ferry_reader_bucket(copy->chunk)]));
-	/* Before the writes go: once they complete, detach may free vol. */
+	wake_up_all(&vol->copy_wait);
 	ferry_copy_slot_free(vol);
-	while ((bio = bio_list_pop(&bios)))
-		ferry_pass_through(vol, bio);
 	kfree(copy);
+	while ((bio = bio_list_pop(&retry)))
+		ferry_cow_write_bio(vol, bio);
+	while ((bio = bio_list_pop(&readers))) {
+		struct ferry_snap *snap = bio->bi_bdev->bd_disk->private_data;
+
+		/* Through the block layer again; then it no longer pins snap. */
+		submit_bio_noacct(bio);
+		if (atomic64_dec_and_test(&snap->in_flight))
+			wake_up_var(&snap->in_flight);
+	}
+	/* Last: once the count is zero, detach may free vol. */
+	if (atomic_dec_and_test(&vol->copies_live))
+		wake_up_var(&vol->copies_live);
 }
 
 /* The copy failed: the snapshots that needed it go, the writes proceed. */
@@ -290,8 +342,11 @@ static void ferry_copy_start(struct ferry_copy *copy)
 				false);
 		return;
 	}
-	/* One allocation if memory allows (a multi-page segment), else pages. */
-	copy->pages[0] = alloc_pages(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN,
+	/*
+	 * One allocation if free memory has one (a multi-page segment), else
+	 * pages: no reclaim or compaction on this path for a large block.
+	 */
+	copy->pages[0] = alloc_pages(GFP_NOWAIT | __GFP_NOWARN,
 				     get_order(copy->nr_pages << PAGE_SHIFT));
 	copy->contiguous = copy->pages[0];
 	for (i = 0; !copy->contiguous && i < copy->nr_pages; i++) {
@@ -334,17 +389,21 @@ static void ferry_copy_finish(struct ferry_copy *copy)
 }
 
 /*
- * Runs the next stage of every copy that has one, in batches under a plug:
- * the reads (and writes) of neighbouring chunks, e.g. of one large write,
- * reach the devices as a few large requests, as kcopyd's do.
+ * Runs the next stage of every copy that has one, in batches under a plug,
+ * one kind of I/O after the other: the plug merges a bio only with the
+ * newest request for its device, so the origin reads, the origin writes
+ * released and the CoW writes of neighbouring chunks (of one large write,
+ * say) each reach the devices as a few large requests, as kcopyd's do.
  */
 static void ferry_copy_work(struct work_struct *work)
 {
 	struct ferry_volume *vol = container_of(work, struct ferry_volume,
 						copy_work);
 	struct ferry_copy *copy, *next;
+	struct list_head stage[3];
 	struct blk_plug plug;
 	LIST_HEAD(batch);
+	unsigned int i;
 
 	for (;;) {
 		spin_lock_irq(&vol->copy_lock);
@@ -352,22 +411,29 @@ static void ferry_copy_work(struct work_struct *work)
 		spin_unlock_irq(&vol->copy_lock);
 		if (list_empty(&batch))
 			return;
+		for (i = 0; i < ARRAY_SIZE(stage); i++)
+			INIT_LIST_HEAD(&stage[i]);
+		list_for_each_entry_safe(copy, next, &batch, node)
+			list_move_tail(&copy->node, &stage[copy->stage]);
 		blk_start_plug(&plug);
-		list_for_each_entry_safe(copy, next, &batch, node) {
+		/* Stage 2: the origin's data is in the pages. */
+		list_for_each_entry(copy, &stage[FERRY_COPY_WRITE], node)
+			ferry_copy_release(copy);
+		list_for_each_entry_safe(copy, next, &stage[FERRY_COPY_WRITE],
+					 node) {
 			list_del(&copy->node);
-			switch (copy->stage) {
-			case FERRY_COPY_START:
-				ferry_copy_start(copy);
-				break;
-			case FERRY_COPY_WRITE:
-				/* Stage 2: the origin's data is in the pages. */
-				ferry_copy_submit(copy, vol->cow.bdev,
-						  copy->dst, REQ_OP_WRITE);
-				break;
-			case FERRY_COPY_FINISH:
-				ferry_copy_finish(copy);
-				break;
-			}
+			ferry_copy_submit(copy, vol->cow.bdev, copy->dst,
+					  REQ_OP_WRITE);
+		}
+		list_for_each_entry_safe(copy, next, &stage[FERRY_COPY_START],
+					 node) {
+			list_del(&copy->node);
+			ferry_copy_start(copy);
+		}
+		list_for_each_entry_safe(copy, next,
+					 &stage[FERRY_COPY_FINISH], node) {
+			list_del(&copy->node);
+			ferry_copy_finish(copy);
 		}
 		blk_finish_plug(&plug);
 	}
@@ -414,7 +480,8 @@ static void ferry_fine_first_write(struct ferry_volume *vol, u64 c)
 	lockdep_assert_held(&vol->map_lock);
 	if (!ferry_fine_on(f))
 		return;
-	if (vol->excmap.written[c] < f->from && !xa_load(&vol->pending, c))
+	if (ferry_written(&vol->excmap, c) < f->from &&
+	    !xa_load(&vol->pending, c))
 		ferry_fine_restart_chunk(f, c);
 	ferry_fine_prepare(f, first, first + (1ULL << f->chunk_shift) - 1,
 			   GFP_NOIO);
@@ -438,7 +505,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	/* Fast path: every chunk was already written in this epoch. */
 	epoch = READ_ONCE(vol->epoch);
 	for (c = first; c <= last; c++)
-		if (READ_ONCE(vol->excmap.written[c]) != epoch)
+		if (ferry_written(&vol->excmap, c) != epoch)
 			break;
 	if (c > last) {
 		/* Their first writes made the pages of bits ready. */
@@ -452,7 +519,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		/* Nothing to preserve: only the changed-block maps move. */
 		for (c = first; c <= last; c++) {
 			ferry_fine_first_write(vol, c);
-			WRITE_ONCE(vol->excmap.written[c], vol->epoch);
+			ferry_written_set(&vol->excmap, c, vol->epoch);
 		}
 		ferry_fine_note(vol, bio);
 		mutex_unlock(&vol->map_lock);
@@ -468,16 +535,27 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	ferry_fine_note(vol, bio);
 
 	copy = xa_load(&vol->pending, first);
-	if (copy) {
+	if (copy && copy->epoch != vol->epoch) {
+		/* The chunk as the copy left it may need preserving too. */
+		bio_list_add(&copy->retry, bio);
+		mutex_unlock(&vol->map_lock);
+		return;
+	}
+	if (copy && !copy->released) {
 		bio_list_add(&copy->waiting, bio);
 		mutex_unlock(&vol->map_lock);
+		return;
+	}
+	if (copy) {	/* its old data is in the copy's pages */
+		mutex_unlock(&vol->map_lock);
+		ferry_pass_through(vol, bio);
 		return;
 	}
 	live.e = vol->live;
 	live.n = vol->nr_live;
 	if (!ferry_exc_need_copy(&vol->excmap, first, vol->epoch, &live, &lo,
 				 &hi)) {
-		WRITE_ONCE(vol->excmap.written[first], vol->epoch);
+		ferry_written_set(&vol->excmap, first, vol->epoch);
 		mutex_unlock(&vol->map_lock);
 		ferry_pass_through(vol, bio);
 		return;
@@ -489,7 +567,7 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 		kfree(copy);
 		ferry_snap_invalidate(vol, lo, hi, "out of memory");
 		mutex_lock(&vol->map_lock);
-		WRITE_ONCE(vol->excmap.written[first], vol->epoch);
+		ferry_written_set(&vol->excmap, first, vol->epoch);
 		mutex_unlock(&vol->map_lock);
 		ferry_pass_through(vol, bio);
 		return;
@@ -501,7 +579,10 @@ void ferry_cow_write_bio(struct ferry_volume *vol, struct bio *bio)
 	copy->hi = hi;
 	copy->epoch = vol->epoch;
 	bio_list_init(&copy->waiting);
+	bio_list_init(&copy->retry);
+	bio_list_init(&copy->readers);
 	bio_list_add(&copy->waiting, bio);
+	atomic_inc(&vol->copies_live);
 	mutex_unlock(&vol->map_lock);
 	ferry_copy_admit(copy);
 }
@@ -529,13 +610,16 @@ static void ferry_snap_endio(struct bio *clone)
 /*
  * Under map_lock: where a snapshot's (or a clone's) chunk @c is. A clone
  * reads what it wrote itself, else its parent's view. An origin source is
- * counted in origin_readers until the I/O completes (ferry_snap_endio).
+ * counted in origin_readers until the I/O completes (ferry_snap_endio);
+ * FERRY_SRC_COPYING gives the copy in *@copying: wait for its end and look
+ * again.
  */
 static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
-					u64 *cow)
+					u64 *cow, struct ferry_copy **copying)
 {
 	struct ferry_volume *vol = snap->vol;
 	struct ferry_snap *base = snap->parent_snap ?: snap;
+	struct ferry_copy *copy;
 	enum ferry_src src;
 	void *own;
 
@@ -549,10 +633,22 @@ static enum ferry_src ferry_snap_locate(struct ferry_snap *snap, u64 c,
 	}
 	if (base->state != FERRY_STATE_LIVE)
 		return FERRY_SRC_LOST;
+	/* Before the lookup: written moves before the copy is published. */
+	copy = xa_load(&vol->pending, c);
+	if (copy && copy->divert_reads) {
+		*copying = copy;
+		return FERRY_SRC_COPYING;
+	}
 	src = ferry_exc_lookup(&vol->excmap, c, base->epoch, cow);
 	if (src == FERRY_SRC_ORIGIN)
 		atomic_inc(&vol->origin_readers[ferry_reader_bucket(c)]);
 	return src;
+}
+
+/* Waits until chunk @c has no copy in flight (xa_load needs no lock). */
+static void ferry_wait_copy(struct ferry_volume *vol, u64 c)
+{
+	wait_event(vol->copy_wait, !xa_load(&vol->pending, c));
 }
 
 static void ferry_origin_read_done(struct ferry_volume *vol, u64 c)
@@ -578,12 +674,14 @@ static int ferry_clone_own_chunk(struct ferry_snap *snap, u64 c,
 {
 	struct ferry_volume *vol = snap->vol;
 	unsigned int bytes = ferry_chunk_bytes(vol, c);
+	struct ferry_copy *copying;
 	enum ferry_src src;
 	s64 got;
 	u64 from = 0;
 	int ret = 0;
 	void *own;
 
+retry:
 	mutex_lock(&vol->map_lock);
 	own = xa_load(&snap->own, c);
 	if (own) {
@@ -591,10 +689,16 @@ static int ferry_clone_own_chunk(struct ferry_snap *snap, u64 c,
 		*dst = xa_to_value(own);
 		return 0;
 	}
+	src = whole ? FERRY_SRC_COW :
+		      ferry_snap_locate(snap, c, &from, &copying);
+	if (src == FERRY_SRC_COPYING) {
+		mutex_unlock(&vol->map_lock);
+		ferry_wait_copy(vol, c);
+		goto retry;
+	}
 	got = ferry_alloc_get(&vol->alloc);
 	if (got >= 0)
 		ferry_cow_check_low(vol);
-	src = whole ? FERRY_SRC_COW : ferry_snap_locate(snap, c, &from);
 	mutex_unlock(&vol->map_lock);
 	if (got < 0) {
 		if (src == FERRY_SRC_ORIGIN)
@@ -698,6 +802,7 @@ void ferry_snap_submit_bio(struct bio *bio)
 {
 	struct ferry_snap *snap = bio->bi_bdev->bd_disk->private_data;
 	struct ferry_volume *vol = snap->vol;
+	struct ferry_copy *copying;
 	struct block_device *bdev;
 	enum ferry_src src;
 	struct bio *clone;
@@ -723,8 +828,15 @@ void ferry_snap_submit_bio(struct bio *bio)
 	c = ferry_sector_chunk(vol, bio->bi_iter.bi_sector);
 
 	mutex_lock(&vol->map_lock);
-	src = ferry_snap_locate(snap, c, &cow);
+	src = ferry_snap_locate(snap, c, &cow, &copying);
+	if (src == FERRY_SRC_COPYING) {
+		/* Sent again when the copy ends (ferry_copy_done). */
+		atomic64_inc(&snap->in_flight);
+		bio_list_add(&copying->readers, bio);
+	}
 	mutex_unlock(&vol->map_lock);
+	if (src == FERRY_SRC_COPYING)
+		return;
 
 	if (src == FERRY_SRC_LOST) {
 		bio_io_error(bio);

@@ -4,8 +4,8 @@
  *
  * The first write to a chunk in epoch cur preserves the old data once if
  * any live snapshot still sees it, i.e. has an epoch in
- * [written[c], cur - 1]; that one copy serves all of them. Eight live
- * snapshots therefore cost about what one costs. The same written[] map
+ * [written(c), cur - 1]; that one copy serves all of them. Eight live
+ * snapshots therefore cost about what one costs. The same written map
  * answers changed-block queries for any earlier epoch, whether or not its
  * snapshot still exists.
  */
@@ -18,9 +18,12 @@
 
 int ferry_excmap_init(struct ferry_excmap *m, u64 nr_chunks)
 {
-	m->written = kvcalloc(nr_chunks, sizeof(*m->written), GFP_KERNEL);
-	if (!m->written)
+	m->w16 = kvcalloc(nr_chunks, sizeof(*m->w16), GFP_KERNEL);
+	if (!m->w16)
 		return -ENOMEM;
+	m->w32 = NULL;
+	m->base = 0;
+	m->span = U16_MAX;
 	m->nr_chunks = nr_chunks;
 	m->nr_excs = 0;
 	xa_init(&m->excs);
@@ -42,9 +45,42 @@ void ferry_excmap_destroy(struct ferry_excmap *m,
 		}
 	}
 	xa_destroy(&m->excs);
-	kvfree(m->written);
-	m->written = NULL;
+	kvfree(m->w16);
+	kvfree(m->w32);
+	m->w16 = NULL;
+	m->w32 = NULL;
 	m->nr_excs = 0;
+}
+
+int ferry_excmap_advance(struct ferry_excmap *m, u32 next, u32 floor)
+{
+	u32 *w32, up;
+	u64 c;
+
+	if (m->w32 || next - m->base <= m->span)
+		return 0;
+	/* Half the span at least until the next move: O(chunks) each. */
+	if (next - floor <= m->span / 2) {
+		up = floor - m->base;
+		for (c = 0; c < m->nr_chunks; c++)
+			m->w16[c] = m->w16[c] > up ? m->w16[c] - up : 0;
+		m->base = floor;
+		return 0;
+	}
+	w32 = kvcalloc(m->nr_chunks, sizeof(*w32), GFP_KERNEL);
+	if (!w32)
+		return -ENOMEM;
+	for (c = 0; c < m->nr_chunks; c++)
+		w32[c] = m->base + m->w16[c];
+	kvfree(m->w16);
+	m->w16 = NULL;
+	m->w32 = w32;
+	return 0;
+}
+
+u64 ferry_excmap_bytes(const struct ferry_excmap *m)
+{
+	return m->nr_chunks * (m->w32 ? sizeof(*m->w32) : sizeof(*m->w16));
 }
 
 /* Index of the first live epoch >= lo, or live->n. */
@@ -76,7 +112,7 @@ bool ferry_epochs_any_in(const struct ferry_epochs *live, u32 lo, u32 hi)
 bool ferry_exc_need_copy(struct ferry_excmap *m, u64 c, u32 cur,
 			 const struct ferry_epochs *live, u32 *lo, u32 *hi)
 {
-	u32 w = READ_ONCE(m->written[c]);
+	u32 w = ferry_written(m, c);
 
 	if (w >= cur || !ferry_epochs_any_in(live, w, cur - 1))
 		return false;
@@ -102,7 +138,7 @@ enum ferry_src ferry_exc_lookup(struct ferry_excmap *m, u64 c, u32 s,
 {
 	struct ferry_exc *e;
 
-	if (READ_ONCE(m->written[c]) <= s)
+	if (ferry_written(m, c) <= s)
 		return FERRY_SRC_ORIGIN;
 	for (e = xa_load(&m->excs, c); e; e = e->next) {
 		if (e->lo <= s && s <= e->hi) {
@@ -146,7 +182,7 @@ u64 ferry_exc_prune(struct ferry_excmap *m, const struct ferry_epochs *live,
 static u32 ferry_exc_written_as_of(struct ferry_excmap *m, u64 c,
 				   u32 until)
 {
-	u32 w = READ_ONCE(m->written[c]);
+	u32 w = ferry_written(m, c);
 	struct ferry_exc *e;
 
 	if (w <= until)

@@ -22,13 +22,52 @@ struct ferry_exc {
 	u64 cow_chunk;		/* where it is in the CoW store */
 };
 
-/* Not locked: the owner serialises changes (struct ferry_cow.map_lock). */
+/*
+ * Not locked: the owner serialises changes (struct ferry_cow.map_lock).
+ *
+ * Per chunk, the epoch of its last write ("written"): base + w16[c], two
+ * bytes a chunk, while the epochs that still matter lie within span of
+ * base; else w32[c], four bytes, from the moment a snapshot outlives
+ * span / 2 later ones (ferry_excmap_advance). Epochs older than every one
+ * that matters are kept as base: nothing can tell them apart any more,
+ * and changed-block queries from before base answer a superset.
+ */
 struct ferry_excmap {
 	u64 nr_chunks;		/* chunks of the origin */
-	u32 *written;		/* per chunk: epoch of its last write */
+	u16 *w16;		/* per chunk: last write's epoch - base */
+	u32 *w32;		/* ... or the epoch itself, once widened */
+	u32 base;
+	u32 span;		/* largest w16 value: U16_MAX (tests: less) */
 	struct xarray excs;	/* chunk -> newest struct ferry_exc */
 	u64 nr_excs;
 };
+
+/* Epoch of chunk @c's last write; lock-free on the write fast path. */
+static inline u32 ferry_written(const struct ferry_excmap *m, u64 c)
+{
+	if (m->w32)
+		return READ_ONCE(m->w32[c]);
+	return m->base + READ_ONCE(m->w16[c]);
+}
+
+/* @e is the current epoch, or one not older than base. */
+static inline void ferry_written_set(struct ferry_excmap *m, u64 c, u32 e)
+{
+	if (m->w32)
+		WRITE_ONCE(m->w32[c], e);
+	else
+		WRITE_ONCE(m->w16[c], e - m->base);
+}
+
+/*
+ * Before writing goes on in epoch @next, while no write runs: keeps every
+ * epoch from @floor on (the oldest live snapshot's, say) exact. Moves base
+ * up, or widens the map to four bytes a chunk if @floor is too old; only
+ * the widening allocates (-ENOMEM).
+ */
+int ferry_excmap_advance(struct ferry_excmap *m, u32 next, u32 floor);
+/* Bytes the per-chunk epochs take. */
+u64 ferry_excmap_bytes(const struct ferry_excmap *m);
 
 /* Live snapshot epochs, sorted ascending. */
 struct ferry_epochs {
@@ -59,6 +98,7 @@ enum ferry_src {
 	FERRY_SRC_ORIGIN,	/* the snapshot's data is still in the origin */
 	FERRY_SRC_COW,		/* ... in the CoW store at *cow_chunk */
 	FERRY_SRC_LOST,		/* no copy: the snapshot is not valid */
+	FERRY_SRC_COPYING,	/* cow.c: being copied, the origin rewritten */
 };
 
 enum ferry_src ferry_exc_lookup(struct ferry_excmap *m, u64 c, u32 s,

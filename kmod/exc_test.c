@@ -79,18 +79,23 @@ static void model_write(struct kunit *test, struct model *m, u64 c)
 		KUNIT_ASSERT_EQ(test,
 				ferry_exc_insert(&m->map, c, e, GFP_KERNEL), 0);
 	}
-	m->map.written[c] = m->cur;
+	ferry_written_set(&m->map, c, m->cur);
 	m->origin[c] = ++m->version;
 }
 
+/* As the quiesce does: the oldest live epoch stays exact. */
 static void model_snapshot(struct kunit *test, struct model *m)
 {
 	unsigned int i = m->nr_snaps++;
+	struct ferry_epochs live;
 
 	KUNIT_ASSERT_LT(test, i, (unsigned int)MAX_SNAPS);
 	m->snap_epoch[i] = m->cur++;
 	memcpy(m->snap_data[i], m->origin, sizeof(m->origin));
 	m->snap_live[i] = true;
+	live = model_live(m);
+	KUNIT_ASSERT_EQ(test, ferry_excmap_advance(&m->map, m->cur,
+						   live.e[0]), 0);
 }
 
 static void model_delete(struct model *m, unsigned int i)
@@ -151,10 +156,28 @@ static void model_check_changed(struct kunit *test, struct model *m,
 		for (; run; run--, c++)
 			changed[c] = true;
 	}
-	for (c = 0; c < NR_CHUNKS; c++)
-		KUNIT_EXPECT_EQ_MSG(test, changed[c],
-				    m->snap_data[a][c] != until[c],
+	for (c = 0; c < NR_CHUNKS; c++) {
+		bool truth = m->snap_data[a][c] != until[c];
+
+		/* From before base the answer may name more, never less. */
+		if (!m->map.w32 && m->snap_epoch[a] < m->map.base && !truth)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, changed[c], truth,
 				    "since %u until %d chunk %llu", a, b, c);
+	}
+}
+
+static void model_check_all_changed(struct kunit *test, struct model *m)
+{
+	unsigned int a;
+	int b;
+
+	for (a = 0; a < m->nr_snaps; a++) {
+		model_check_changed(test, m, a, -1);
+		for (b = a + 1; b < m->nr_snaps; b++)
+			if (m->snap_live[b])
+				model_check_changed(test, m, a, b);
+	}
 }
 
 static struct model *model_new(struct kunit *test, u32 seed)
@@ -241,8 +264,7 @@ static void ferry_exc_no_copy_without_snapshots(struct kunit *test)
 static void ferry_exc_changed_matches_model(struct kunit *test)
 {
 	struct model *m = model_new(test, 0xdeadbeef);
-	unsigned int a;
-	int step, b;
+	int step;
 
 	for (step = 0; step < 400; step++) {
 		if (model_rand(m) % 10 == 0 && m->nr_snaps < MAX_SNAPS)
@@ -253,13 +275,86 @@ static void ferry_exc_changed_matches_model(struct kunit *test)
 		if (m->nr_snaps > 3 && model_rand(m) % 7 == 0)
 			model_delete(m, model_rand(m) % (m->nr_snaps - 2));
 	}
-	for (a = 0; a < m->nr_snaps; a++) {
-		model_check_changed(test, m, a, -1);
-		for (b = a + 1; b < m->nr_snaps; b++)
-			if (m->snap_live[b])
-				model_check_changed(test, m, a, b);
-	}
+	model_check_all_changed(test, m);
 	model_free(m);
+}
+
+/*
+ * Two bytes per chunk: with a small span, base moves up as the oldest live
+ * snapshot does, and every snapshot and changed-block answer stays right.
+ */
+static void ferry_exc_base_follows_oldest_snapshot(struct kunit *test)
+{
+	struct model *m = model_new(test, 0x9e3779b9);
+	unsigned int oldest = 0;
+	int step;
+
+	m->map.span = 6;
+	for (step = 0; step < 60; step++) {
+		model_write(test, m, model_rand(m) % NR_CHUNKS);
+		model_write(test, m, model_rand(m) % NR_CHUNKS);
+		model_snapshot(test, m);
+		if (m->nr_snaps - oldest > 2)
+			model_delete(m, oldest++);
+		model_check(test, m);
+	}
+	model_check_all_changed(test, m);
+	KUNIT_EXPECT_GT(test, m->map.base, 40U);
+	KUNIT_EXPECT_NULL(test, m->map.w32);
+	KUNIT_EXPECT_EQ(test, ferry_excmap_bytes(&m->map),
+			(u64)NR_CHUNKS * sizeof(u16));
+	model_free(m);
+}
+
+/* A snapshot that outlives span / 2 later ones widens the map, exactly. */
+static void ferry_exc_widens_for_an_old_snapshot(struct kunit *test)
+{
+	struct model *m = model_new(test, 0x85ebca6b);
+	unsigned int next = 1;
+	int step;
+
+	m->map.span = 6;
+	model_write(test, m, 1);
+	model_snapshot(test, m);	/* kept to the end */
+	for (step = 0; step < 40; step++) {
+		model_write(test, m, model_rand(m) % NR_CHUNKS);
+		model_snapshot(test, m);
+		if (m->nr_snaps - next > 2)
+			model_delete(m, next++);
+		model_check(test, m);
+	}
+	model_check_all_changed(test, m);
+	KUNIT_EXPECT_NOT_NULL(test, m->map.w32);
+	KUNIT_EXPECT_EQ(test, ferry_excmap_bytes(&m->map),
+			(u64)NR_CHUNKS * sizeof(u32));
+	model_free(m);
+}
+
+/* The random reference model again, with the base moving or widened. */
+static void ferry_exc_random_small_span(struct kunit *test)
+{
+	struct model *m = model_new(test, 0x27d4eb2f);
+	int step;
+
+	m->map.span = 8;
+	for (step = 0; step < 3000; step++) {
+		u32 r = model_rand(m) % 100;
+
+		if (r < 80) {
+			model_write(test, m, model_rand(m) % NR_CHUNKS);
+		} else if (r < 90 && m->nr_snaps < MAX_SNAPS) {
+			model_snapshot(test, m);
+		} else if (m->nr_snaps) {
+			unsigned int i = model_rand(m) % m->nr_snaps;
+
+			if (m->snap_live[i])
+				model_delete(m, i);
+		}
+		model_check(test, m);
+	}
+	model_check_all_changed(test, m);
+	model_free(m);
+	KUNIT_EXPECT_EQ(test, m->nr_cow, 0ULL);
 }
 
 static void ferry_epochs_any_in_bounds(struct kunit *test)
@@ -283,6 +378,9 @@ static struct kunit_case ferry_exc_cases[] = {
 	KUNIT_CASE(ferry_exc_one_copy_for_many_snapshots),
 	KUNIT_CASE(ferry_exc_random_against_model),
 	KUNIT_CASE(ferry_exc_changed_matches_model),
+	KUNIT_CASE(ferry_exc_base_follows_oldest_snapshot),
+	KUNIT_CASE(ferry_exc_widens_for_an_old_snapshot),
+	KUNIT_CASE(ferry_exc_random_small_span),
 	{}
 };
 

@@ -115,6 +115,7 @@ struct ferry_volume {
 	struct list_head copy_ready;
 	struct list_head copy_backlog;
 	struct work_struct copy_work;
+	atomic_t copies_live;		/* not yet ended; detach waits for 0 */
 	struct workqueue_struct *clone_wq; /* writes to writable clones */
 	bool store_open;		/* header written dirty at attach */
 
@@ -124,6 +125,8 @@ struct ferry_volume {
 	 */
 	atomic_t origin_readers[64];
 	wait_queue_head_t readers_wait;
+	/* Snapshot reads of a chunk whose copy diverts them; woken when done. */
+	wait_queue_head_t copy_wait;
 };
 
 /* A snapshot of a volume, with its read-only block device. */
@@ -152,14 +155,22 @@ struct ferry_snap {
 /* Where a copy job is; the volume's copy_work runs its next stage. */
 enum ferry_copy_stage {
 	FERRY_COPY_START,	/* allocate, then read the origin chunk */
-	FERRY_COPY_WRITE,	/* the read is done: write the CoW chunk */
-	FERRY_COPY_FINISH,	/* publish the exception, release the writes */
+	FERRY_COPY_WRITE,	/* the read is done: release the writes, write */
+	FERRY_COPY_FINISH,	/* publish the exception */
 };
 
 /*
- * A chunk being preserved; the writes to it wait on it. The copy runs as
- * asynchronous bios: nothing sleeps on the I/O, so many copies are in
- * flight at once (16 MiB of them per volume, the rest parked).
+ * A chunk being preserved; the writes to it wait on it until its old data
+ * is read into the pages. Then snapshot reads of the chunk wait instead
+ * (divert_reads), and once the snapshot reads already sent to the origin
+ * are done the writes go on (released) while the pages are written to the
+ * CoW store: a first write, and a quiesce's drain, wait for one read, not
+ * for a read and a write. A write of a later epoch waits (retry) until the
+ * copy has ended, then looks again: it may need a copy of its own; so
+ * does a snapshot read (readers), without sleeping in submit_bio. The
+ * copy runs as asynchronous bios: nothing sleeps on the I/O, so many
+ * copies are in flight at once (16 MiB of them per volume, the rest
+ * parked).
  */
 struct ferry_copy {
 	enum ferry_copy_stage stage;
@@ -169,6 +180,10 @@ struct ferry_copy {
 	u32 lo, hi;
 	u32 epoch;
 	struct bio_list waiting;	/* under vol->map_lock */
+	struct bio_list retry;		/* under vol->map_lock */
+	struct bio_list readers;	/* snapshot reads parked, map_lock */
+	bool divert_reads;		/* under vol->map_lock */
+	bool released;			/* under vol->map_lock */
 	struct ferry_exc *exc;		/* published when the copy is written */
 	s64 dst;			/* CoW chunk */
 	blk_status_t status;		/* of the read, then of the write */

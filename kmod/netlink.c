@@ -599,10 +599,14 @@ static int ferry_put_extent(struct sk_buff *skb, u64 off, u64 len)
 {
 	struct nlattr *nest = nla_nest_start(skb, FERRY_ATTR_EXTENT);
 
-	if (!nest ||
-	    nla_put_u64_64bit(skb, FERRY_ATTR_OFFSET, off, FERRY_ATTR_PAD) ||
-	    nla_put_u64_64bit(skb, FERRY_ATTR_LENGTH, len, FERRY_ATTR_PAD))
+	if (!nest)
 		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, FERRY_ATTR_OFFSET, off, FERRY_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, FERRY_ATTR_LENGTH, len, FERRY_ATTR_PAD)) {
+		/* No half extent: the next message starts with this one. */
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
 	nla_nest_end(skb, nest);
 	return 0;
 }

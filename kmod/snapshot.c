@@ -9,6 +9,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/ktime.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
@@ -308,6 +309,26 @@ static void ferry_quiesce_undo(struct ferry_quiesce *q, unsigned int n)
 }
 
 /*
+ * Under map_lock, with no write running, after an epoch switch: the
+ * per-chunk epochs keep the oldest one that still matters exact (that of
+ * the oldest live snapshot, or where the precise changed-block map starts).
+ */
+static int ferry_epochs_advance(struct ferry_volume *vol)
+{
+	u32 floor = vol->nr_live ? vol->live[0] : vol->epoch;
+	unsigned int noio;
+	int ret;
+
+	if (ferry_fine_on(&vol->fine) && vol->fine.from)
+		floor = min(floor, vol->fine.from - 1);
+	/* Writes are held: reclaim must not wait for them. */
+	noio = memalloc_noio_save();
+	ret = ferry_excmap_advance(&vol->excmap, vol->epoch, floor);
+	memalloc_noio_restore(noio);
+	return ret;
+}
+
+/*
  * Quiesce every volume of the group in one window, in the order the design
  * fixes (after an early flush that makes the rest quicker): freeze the
  * filesystems (this flushes their dirty pages and journals), hold new bios,
@@ -370,6 +391,8 @@ static int ferry_quiesce_group(struct ferry_quiesce *q, unsigned int n,
 		q[i].snap->epoch = vol->epoch++;
 		list_add_tail(&q[i].snap->node, &vol->snaps);
 		ret = ferry_live_rebuild(vol);
+		if (!ret)
+			ret = ferry_epochs_advance(vol);
 		if (ret) {
 			list_del(&q[i].snap->node);
 			vol->epoch--;

@@ -193,7 +193,7 @@ static void ferry_meta_write(struct ferry_volume *vol, struct ferry_meta *m)
 		}
 	}
 	for (i = 0; i < vol->nr_chunks; i++) {
-		w = cpu_to_le32(vol->excmap.written[i]);
+		w = cpu_to_le32(ferry_written(&vol->excmap, i));
 		META_PUT(m, w);
 	}
 	META_PUT(m, nexc);
@@ -263,6 +263,7 @@ static int ferry_meta_load_snaps(struct ferry_volume *vol,
 
 static int ferry_meta_load(struct ferry_volume *vol, struct ferry_meta *m)
 {
+	struct ferry_snap *snap;
 	__le64 nexc;
 	__le32 w;
 	u64 i;
@@ -271,11 +272,21 @@ static int ferry_meta_load(struct ferry_volume *vol, struct ferry_meta *m)
 	ret = ferry_meta_load_snaps(vol, m);
 	if (ret)
 		return ret;
+	/* Every live snapshot's epoch and the current one stay exact. */
+	snap = list_first_entry_or_null(&vol->snaps, struct ferry_snap, node);
+	ret = ferry_excmap_advance(&vol->excmap, vol->epoch,
+				   snap ? min(snap->epoch, vol->epoch) :
+					  vol->epoch);
+	if (ret)
+		return ret;
 	for (i = 0; i < vol->nr_chunks && !m->bad; i++) {
 		META_GET(m, w);
-		vol->excmap.written[i] = le32_to_cpu(w);
-		if (vol->excmap.written[i] > vol->epoch)
+		if (le32_to_cpu(w) > vol->epoch)
 			m->bad = true;
+		else
+			ferry_written_set(&vol->excmap, i,
+					  max(le32_to_cpu(w),
+					      vol->excmap.base));
 	}
 	META_GET(m, nexc);
 	for (i = 0; i < le64_to_cpu(nexc) && !m->bad; i++) {

@@ -88,6 +88,25 @@ static ssize_t live_snapshots_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(live_snapshots);
 
+/*
+ * Kernel memory of the changed-block tracking: the per-chunk epochs and
+ * the precise map's pages and page table.
+ */
+static ssize_t cbt_bytes_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct ferry_volume *vol = ferry_dev_vol(dev);
+	u64 bytes;
+
+	mutex_lock(&vol->map_lock);
+	bytes = ferry_excmap_bytes(&vol->excmap) +
+		vol->fine.nr_leaves * sizeof(*vol->fine.leaves) +
+		vol->fine.nr_allocated * PAGE_SIZE;
+	mutex_unlock(&vol->map_lock);
+	return sysfs_emit(buf, "%llu\n", bytes);
+}
+static DEVICE_ATTR_RO(cbt_bytes);
+
 static struct attribute *ferry_attrs[] = {
 	&dev_attr_name.attr,
 	&dev_attr_epoch.attr,
@@ -103,6 +122,7 @@ static struct attribute *ferry_attrs[] = {
 	&dev_attr_write_zeroes.attr,
 	&dev_attr_errors.attr,
 	&dev_attr_in_flight.attr,
+	&dev_attr_cbt_bytes.attr,
 	NULL,
 };
 

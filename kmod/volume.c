@@ -445,6 +445,8 @@ int ferry_volume_detach(struct ferry_volume *vol,
 	 */
 	wait_var_event(&vol->stats.v[FERRY_STAT_IN_FLIGHT],
 		       !atomic64_read(&vol->stats.v[FERRY_STAT_IN_FLIGHT]));
+	/* Copies outlive the writes they released; their exceptions persist. */
+	wait_var_event(&vol->copies_live, !atomic_read(&vol->copies_live));
 	/* Snapshots stay in the CoW store (ferry_store_close) for re-attach. */
 	ferry_snaps_del_disks(vol);
 	put_disk(vol->disk);

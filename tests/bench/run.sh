@@ -26,6 +26,7 @@ echo "ferry vs dm-snapshot, 4k random first writes: 1 snapshot $(ratio "$(v ferr
 echo "8 snapshots cost vs 1 (4k random IOPS, 1 / 8): ferry $(ratio "$(v ferry1_randwrite_4k)" "$(v ferry8_randwrite_4k)")x, dm-snapshot $(ratio "$(v dmsnap1_randwrite_4k)" "$(v dmsnap8_randwrite_4k)")x"
 echo "CoW store used with 8 snapshots after both runs: $(v ferry8_cow_used) bytes"
 echo "bios held per snapshot under a 4k random writer (100 snapshots): p50 $(v stall_p50_us) us, p99 $(v stall_p99_us) us"
+echo "changed-block tracking kernel memory, 64 GiB volume written all over: $(awk -v b="$(v cbt_bytes_per_tib)" 'BEGIN { if (b > 0) printf "%.1f", b / 1048576; else print "n/a" }') MiB per TiB"
 echo "application-visible pause with ext4 and a writer: ferry point p50 $(v ferry_pause_p50_us) us (max $(v ferry_pause_max_us)); dmsetup suspend+resume p50 $(v dm_pause_p50_us) us (max $(v dm_pause_max_us)); ratio p50 $(ratio "$(v dm_pause_p50_us)" "$(v ferry_pause_p50_us)")x"
 echo
 echo "replication over 127.0.0.1, full copy of 512M random data: ferry $(v repl_full_512m_ms) ms, dd | nc | dd $(v repl_raw_nc_ms) ms; ferry takes $(ratio "$(v repl_full_512m_ms)" "$(v repl_raw_nc_ms)")x the raw copy's time (wire bytes / volume: $(ratio "$(v repl_full_512m_sent)" 536870912))"

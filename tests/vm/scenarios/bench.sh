@@ -5,7 +5,8 @@
 #    just before, and on dm-snapshot with 1 and 8 snapshots with the same
 #    chunk size and CoW device. The I/O volume is small enough that most
 #    writes are first writes to a chunk (the cost that matters).
-# 2. The quiesce stall (bios held) over 100 snapshots under a writer.
+# 2. The quiesce stall (bios held) over 100 snapshots under a writer, and
+#    the kernel memory of changed-block tracking per TiB of volume.
 # 3. The application-visible pause of a point with ext4 mounted and a writer
 #    running (the freeze time ferry reports), side by side with
 #    `dmsetup suspend` + `resume` of the same filesystem and writer.
@@ -21,9 +22,9 @@
 . /scenarios/lib.sh
 
 # FERRY_BENCH_CHUNK: the chunk size; FERRY_BENCH_PARTS: some of the parts
-# cow:stall:pause:dm:repl (default all), e.g. FERRY_BENCH_PARTS=cow:dm.
+# cow:stall:mem:pause:dm:repl (default all), e.g. FERRY_BENCH_PARTS=cow:dm.
 CHUNK=${FERRY_BENCH_CHUNK:-64K}
-PARTS=" $(echo "${FERRY_BENCH_PARTS:-cow:stall:pause:dm:repl}" | tr ':' ' ') "
+PARTS=" $(echo "${FERRY_BENCH_PARTS:-cow:stall:mem:pause:dm:repl}" | tr ':' ' ') "
 
 # part NAME: is this part of the benchmark asked for?
 part() {
@@ -58,8 +59,12 @@ pct() {
 
 load_ferry
 modprobe dm-snapshot || fail "no dm-snapshot"
-step "prefill the data device"
+step "prefill the data device, and the CoW device"
 dd if=/dev/urandom of=/dev/vdb bs=1M count=1024 oflag=direct iflag=fullblock status=none
+# The disks are sparse files: the first write to a region of one costs the
+# host an allocation. dm-snapshot runs after ferry on the same CoW device,
+# so without this only ferry's copies would pay for it.
+dd if=/dev/zero of=/dev/vdc bs=1M count=1024 oflag=direct status=none
 
 dev=$(ferry_attach b /dev/vdb /dev/vdc --chunk "$CHUNK")
 
@@ -117,6 +122,35 @@ echo "BENCH stall_p99_us $(($(pct /tmp/stall 99) / 1000))"
 delete_all
 }
 part stall && stall_bench
+
+# Kernel memory of changed-block tracking (cbt_bytes) for a 64 GiB sparse
+# volume (loop devices on files in the VM's tmpfs) written all over: one
+# 4 KiB block in every 128 MiB, which allocates every page of the precise
+# map, with a snapshot live. Printed per TiB of volume.
+mem_bench() {
+step "changed-block tracking memory, 64 GiB volume written all over"
+truncate -s 64G "$SCRATCH/mem-data" || fail "truncate"
+truncate -s 64M "$SCRATCH/mem-cow" || fail "truncate"
+_ld=$(losetup -f --show "$SCRATCH/mem-data") || fail "losetup"
+_lc=$(losetup -f --show "$SCRATCH/mem-cow") || fail "losetup"
+_m=$(ferry_attach mem "$_ld" "$_lc" --chunk "$CHUNK")
+"$FERRY" snapshot mem >/dev/null || fail "snapshot mem"
+_i=0
+while [ $_i -lt 512 ]; do
+	dd if=/dev/urandom of="$_m" bs=4096 count=1 seek=$((_i * 32768)) \
+		oflag=direct conv=notrunc status=none || fail "write to $_m"
+	_i=$((_i + 1))
+done
+echo "BENCH cbt_bytes_per_tib $(($(cat "/sys/block/${_m#/dev/}/ferry/cbt_bytes") * 16))"
+for _id in $("$FERRY" snapshots mem --json | /usr/bin/jq -r '.[] | select(.state != "deleted") | .id'); do
+	"$FERRY" delete mem "$_id" || fail "delete mem $_id"
+done
+ferry_detach mem
+losetup -d "$_ld"
+losetup -d "$_lc"
+rm -f "$SCRATCH/mem-data" "$SCRATCH/mem-cow"
+}
+part mem && mem_bench
 
 # writer DIR: appends 4 KiB and fsyncs in a loop until /tmp/stop-writer.
 writer() {

@@ -863,6 +863,12 @@ static void concurrent(uint64_t *rs)
 		note("snapshot %lu: writes %" PRIu64 "..%" PRIu64
 		     " of writer 0 in flight",
 		     s->id, lo[0], hi[0]);
+		/*
+		 * Read it back while the writers overwrite its chunks for the
+		 * first time: reads racing the copies must see the old data.
+		 */
+		check_concurrent("snapshot", s->id, s->dev, s->before,
+				 s->after);
 	}
 	__atomic_store_n(&stop_writers, 1, __ATOMIC_RELEASE);
 	for (k = 0; k < opt_writers; k++) {
