@@ -35,4 +35,7 @@ echo "  ferry:           $(v repl_delta_ms) ms, sent $(v repl_delta_sent), read 
 echo "  rsync --inplace: $(v repl_delta_rsync_ms) ms, sent $(v repl_delta_rsync_sent) + received $(v repl_delta_rsync_recv) (literal $(v repl_delta_rsync_literal)), read primary $(v repl_delta_rsync_read_src) / second site $(v repl_delta_rsync_read_dst) bytes"
 echo "  rsync / ferry: time $(ratio "$(v repl_delta_rsync_ms)" "$(v repl_delta_ms)")x, bytes on the wire (both ways) $(ratio "$(sum "$(v repl_delta_rsync_sent)" "$(v repl_delta_rsync_recv)")" "$(v repl_delta_sent)")x"
 echo "peak RSS (KiB), sender / receiver: full 512M $(v repl_full_512m_send_rss_kb) / $(v repl_full_512m_recv_rss_kb), full 1G $(v repl_full_1g_send_rss_kb) / $(v repl_full_1g_recv_rss_kb), full 4G $(v repl_full_4g_send_rss_kb) / $(v repl_full_4g_recv_rss_kb)"
+for sz in 1g 16g; do
+	echo "  all-zero $sz: full $(v repl_sparse_${sz}_full_send_rss_kb) / $(v repl_sparse_${sz}_full_recv_rss_kb) ($(v repl_sparse_${sz}_full_ms) ms), 4096 random 4K writes $(v repl_sparse_${sz}_incr_send_rss_kb) / $(v repl_sparse_${sz}_incr_recv_rss_kb) ($(v repl_sparse_${sz}_incr_ms) ms, $(v repl_sparse_${sz}_incr_changed) bytes changed)"
+done
 echo "(raw numbers: $res; VM console: $log)"

@@ -10,15 +10,13 @@
 #    running (the freeze time ferry reports), side by side with
 #    `dmsetup suspend` + `resume` of the same filesystem and writer.
 # 4. Replication over 127.0.0.1 (replication_bench below): a full
-#    `replicate --once` of 512M of random data against dd | nc | dd of the
-#    same bytes; time, bytes on the wire and bytes read for a 1 % random
-#    4 KiB delta, and for the same delta with `rsync --inplace` (delta
-#    transfer, rsync daemon on 127.0.0.1); peak RSS of `ferry replicate`
-#    and `ferry receive` for full copies of 1G and 4G.
+#    `replicate --once` of 512M against dd | nc | dd; a 1 % random 4 KiB
+#    delta, and the same with `rsync --inplace`; peak RSS of both agents
+#    at 512M, 1G, 4G and 16G (rsync_delta, sparse_rss).
 # Prints "BENCH key value" lines; tests/bench/run.sh turns them into ratios.
 # manual: yes
-# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M 512M
-# timeout: 1800
+# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M 512M 16G 512M 512M 1G
+# timeout: 2400
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
@@ -224,7 +222,8 @@ part dm && dm_bench
 # vdd/vde: v0 (512M) and its CoW, vdf/vdg: v1, its replica; vdh/vdi: a 4G
 # volume, vdj/vdk: its replica (which also takes the 1G volume on
 # vdb/vdc: a replica may be larger than its source); vdl: rsync's copy of
-# v0 (512M).
+# v0 (512M); vdp (1G) and vdm (16G): sparse volumes with their CoW on vdn,
+# replicated into dm-zero with its CoW on vdo.
 RPORT=127.0.0.1:7100
 RSYNC=/usr/bin/rsync
 BUSYBOX=/bin/busybox
@@ -305,7 +304,8 @@ rsync_delta() {
 	kill "$rsyncd_pid"
 	wait "$rsyncd_pid" 2>/dev/null
 	grep -E '^(Literal|Matched|Total bytes)' "$SCRATCH/rsync.out"
-	a=$(sha256sum <"$1") b=$(sha256sum <"/dev/$2")
+	a=$(sha256sum "$1" | cut -d ' ' -f 1)
+	b=$(sha256sum "/dev/$2" | cut -d ' ' -f 1)
 	assert_eq "$b" "$a" "sha256 of rsync's copy"
 	echo "BENCH repl_delta_rsync_ms $(((t1 - t0) / 1000000))"
 	echo "BENCH repl_delta_rsync_sent $(stat_num "$SCRATCH/rsync.out" "Total bytes sent")"
@@ -313,6 +313,55 @@ rsync_delta() {
 	echo "BENCH repl_delta_rsync_literal $(stat_num "$SCRATCH/rsync.out" "Literal data")"
 	echo "BENCH repl_delta_rsync_read_src $((src1 - src0))"
 	echo "BENCH repl_delta_rsync_read_dst $((dst1 - dst0))"
+}
+
+# sparse_rss SZ DISK: peak RSS of both agents at volume size SZ where
+# memory could grow with it, with the host files kept sparse: a full copy
+# of DISK while it is all zeroes (every byte read and checked, sent as
+# ZERO frames), then an incremental round of 4096 random 4 KiB writes
+# spread over the whole volume (4096 changed extents). The replica is
+# ferry over dm-zero (writes dropped, reads zeroes); its CoW store (vdo)
+# takes the copies made for the replica's first snapshot.
+sparse_rss() {
+	_vsz=$1
+	dd if=/dev/zero of=/dev/vdn bs=1M count=8 oflag=direct status=none
+	dd if=/dev/zero of=/dev/vdo bs=1M count=8 oflag=direct status=none
+	echo "0 $(blockdev --getsz "$2") zero" | $DM create rzero --noudevsync ||
+		fail "dm zero"
+	$DM mknodes
+	_src=$(ferry_attach "z$_vsz" "$2" /dev/vdn --chunk "$CHUNK") || exit 1
+	ferry_attach "y$_vsz" /dev/mapper/rzero /dev/vdo --chunk "$CHUNK" >/dev/null ||
+		exit 1
+	step "replication: peak RSS, full copy of an all-zero $_vsz volume"
+	receiver "y$_vsz" "/tmp/bdr-z$_vsz"
+	t0=$(ns)
+	send "z$_vsz" "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz.json"
+	t1=$(ns)
+	/usr/bin/jq -c . "$SCRATCH/z$_vsz.json"
+	echo "BENCH repl_sparse_${_vsz}_full_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_sparse_${_vsz}_full_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz.json")"
+	echo "BENCH repl_sparse_${_vsz}_full_send_rss_kb $(cat "$SCRATCH/rss-send-z$_vsz")"
+	echo "BENCH repl_sparse_${_vsz}_full_recv_rss_kb $(cat "$SCRATCH/rss-y$_vsz")"
+
+	step "replication: peak RSS, 4096 random 4K writes over the $_vsz volume"
+	/usr/bin/fio --name=s --filename="$_src" --rw=randwrite --bs=4k --direct=1 \
+		--ioengine=psync --io_size=16M --randrepeat=0 >/dev/null 2>&1 ||
+		fail "fio scatter"
+	receiver "y$_vsz" "/tmp/bdr-z$_vsz"
+	t0=$(ns)
+	send "z$_vsz" "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz-i.json"
+	t1=$(ns)
+	/usr/bin/jq -c . "$SCRATCH/z$_vsz-i.json"
+	echo "BENCH repl_sparse_${_vsz}_incr_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_sparse_${_vsz}_incr_changed $(/usr/bin/jq -r .bytes_changed "$SCRATCH/z$_vsz-i.json")"
+	echo "BENCH repl_sparse_${_vsz}_incr_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz-i.json")"
+	echo "BENCH repl_sparse_${_vsz}_incr_send_rss_kb $(cat "$SCRATCH/rss-send-z$_vsz")"
+	echo "BENCH repl_sparse_${_vsz}_incr_recv_rss_kb $(cat "$SCRATCH/rss-y$_vsz")"
+	ferry_detach "z$_vsz"
+	ferry_detach "y$_vsz"
+	$DM remove --noudevsync rzero || fail "dm remove rzero"
+	# Give the written blocks back: the host file stays sparse.
+	blkdiscard "$2"
 }
 
 replication_bench() {
@@ -413,6 +462,10 @@ replication_bench() {
 		ferry_detach s$sz
 		ferry_detach r$sz
 	done
+
+	modprobe dm-zero || fail "no dm-zero"
+	sparse_rss 1g /dev/vdp
+	sparse_rss 16g /dev/vdm
 }
 part repl && replication_bench
 
