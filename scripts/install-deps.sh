@@ -10,7 +10,7 @@ linux-headers-amd64 linux-image-amd64 linux-source-6.1
 libnl-3-dev libnl-genl-3-dev liburing-dev libsqlite3-dev sqlite3
 libcmocka-dev libconfig-dev libjson-c-dev libzstd-dev
 clang llvm sparse e2fsprogs xfsprogs dmsetup fio jq
-zstd xz-utils iproute2 util-linux"
+zstd xz-utils iproute2 util-linux rsync"
 
 missing=""
 for p in $PKGS; do

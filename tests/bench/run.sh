@@ -12,7 +12,8 @@ log=build/vm/logs/bench.log
 res=build/bench/results.txt
 tr -d '\r' <"$log" | awk '$1 == "BENCH" { print $2, $3 }' >"$res"
 v() { awk -v k="$1" '$1 == k { print $2 }' "$res"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "") print a + b }'; }
 
 echo "chunk size $(v chunk_size); fio direct, QD32; IOPS and ratio to the raw device"
 printf '%-24s %10s %8s %10s %8s\n' "" "4k rand" "vs raw" "1M seq" "vs raw"
@@ -30,6 +31,12 @@ echo "changed-block tracking kernel memory, 64 GiB volume written all over: $(aw
 echo "application-visible pause with ext4 and a writer: ferry point p50 $(v ferry_pause_p50_us) us (max $(v ferry_pause_max_us)); dmsetup suspend+resume p50 $(v dm_pause_p50_us) us (max $(v dm_pause_max_us)); ratio p50 $(ratio "$(v dm_pause_p50_us)" "$(v ferry_pause_p50_us)")x"
 echo
 echo "replication over 127.0.0.1, full copy of 512M random data: ferry $(v repl_full_512m_ms) ms, dd | nc | dd $(v repl_raw_nc_ms) ms; ferry takes $(ratio "$(v repl_full_512m_ms)" "$(v repl_raw_nc_ms)")x the raw copy's time (wire bytes / volume: $(ratio "$(v repl_full_512m_sent)" 536870912))"
-echo "1 % random 4K delta: $(v repl_delta_written) bytes written, $(v repl_delta_changed) bytes in changed chunks, $(v repl_delta_sent) bytes sent: $(ratio "$(v repl_delta_sent)" "$(v repl_delta_written)") bytes on the wire per byte written (chunk-granular CBT); rsync --inplace: $(v repl_delta_rsync_sent)"
+echo "1 % random 4K delta: $(v repl_delta_written) bytes written, $(v repl_delta_changed) bytes changed, $(v repl_delta_sent) bytes sent: $(ratio "$(v repl_delta_sent)" "$(v repl_delta_written)") bytes on the wire per byte written"
+echo "  ferry:           $(v repl_delta_ms) ms, sent $(v repl_delta_sent), read primary $(v repl_delta_read_src) / second site $(v repl_delta_read_dst) bytes"
+echo "  rsync --inplace: $(v repl_delta_rsync_ms) ms, sent $(v repl_delta_rsync_sent) + received $(v repl_delta_rsync_recv) (literal $(v repl_delta_rsync_literal)), read primary $(v repl_delta_rsync_read_src) / second site $(v repl_delta_rsync_read_dst) bytes"
+echo "  rsync / ferry: time $(ratio "$(v repl_delta_rsync_ms)" "$(v repl_delta_ms)")x, bytes on the wire (both ways) $(ratio "$(sum "$(v repl_delta_rsync_sent)" "$(v repl_delta_rsync_recv)")" "$(v repl_delta_sent)")x"
 echo "peak RSS (KiB), sender / receiver: full 512M $(v repl_full_512m_send_rss_kb) / $(v repl_full_512m_recv_rss_kb), full 1G $(v repl_full_1g_send_rss_kb) / $(v repl_full_1g_recv_rss_kb), full 4G $(v repl_full_4g_send_rss_kb) / $(v repl_full_4g_recv_rss_kb)"
+for sz in 1g 16g; do
+	echo "  all-zero $sz: full $(v repl_sparse_${sz}_full_send_rss_kb) / $(v repl_sparse_${sz}_full_recv_rss_kb) ($(v repl_sparse_${sz}_full_ms) ms), 4096 random 4K writes $(v repl_sparse_${sz}_incr_send_rss_kb) / $(v repl_sparse_${sz}_incr_recv_rss_kb) ($(v repl_sparse_${sz}_incr_ms) ms, $(v repl_sparse_${sz}_incr_changed) bytes changed)"
+done
 echo "(raw numbers: $res; VM console: $log)"

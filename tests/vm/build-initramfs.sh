@@ -49,8 +49,8 @@ fi
 
 # Modules the lab needs; their dependencies come from modules.dep.
 MODULES="virtio_pci virtio_blk virtio_net loop ext4 xfs dm-mod dm-snapshot
-dm-flakey dm-dust dm-delay veth sch_netem crc32c_generic crc32c-intel
-libcrc32c null_blk"
+dm-flakey dm-dust dm-delay dm-zero veth sch_netem crc32c_generic
+crc32c-intel libcrc32c null_blk"
 
 # GNU tools, at their Debian paths (also their paths in the guest).
 TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/mkfs.xfs /usr/sbin/xfs_repair
@@ -58,7 +58,8 @@ TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/mkfs.xfs /usr/sbin/xfs_repair
 /usr/bin/ip /usr/sbin/tc /usr/bin/date /usr/bin/timeout /usr/bin/sha256sum
 /usr/bin/dd /usr/bin/stat /usr/bin/truncate /usr/bin/cmp /usr/bin/od
 /usr/bin/sync /usr/sbin/blockdev /usr/sbin/blkdiscard /usr/sbin/losetup
-/usr/bin/mount /usr/bin/umount /usr/bin/fallocate /usr/sbin/fsfreeze"
+/usr/bin/mount /usr/bin/umount /usr/bin/fallocate /usr/sbin/fsfreeze
+/usr/bin/rsync"
 # Symlinks to create in the guest: link target.
 LINKS="/usr/sbin/mkfs.ext4 mke2fs
 /usr/sbin/mkfs.ext2 mke2fs

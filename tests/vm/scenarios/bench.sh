@@ -11,13 +11,13 @@
 #    running (the freeze time ferry reports), side by side with
 #    `dmsetup suspend` + `resume` of the same filesystem and writer.
 # 4. Replication over 127.0.0.1 (replication_bench below): a full
-#    `replicate --once` of 512M of random data against dd | nc | dd of the
-#    same bytes; bytes on the wire for a 1 % random 4 KiB delta; peak RSS
-#    of `ferry replicate` and `ferry receive` for full copies of 1G and 4G.
+#    `replicate --once` of 512M against dd | nc | dd; a 1 % random 4 KiB
+#    delta, and the same with `rsync --inplace`; peak RSS of both agents
+#    at 512M, 1G, 4G and 16G (rsync_delta, sparse_rss).
 # Prints "BENCH key value" lines; tests/bench/run.sh turns them into ratios.
 # manual: yes
-# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M
-# timeout: 1500
+# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M 512M 16G 512M 512M 1G
+# timeout: 2400
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
 
@@ -255,8 +255,11 @@ part dm && dm_bench
 # ---- 4. replication ----
 # vdd/vde: v0 (512M) and its CoW, vdf/vdg: v1, its replica; vdh/vdi: a 4G
 # volume, vdj/vdk: its replica (which also takes the 1G volume on
-# vdb/vdc: a replica may be larger than its source).
+# vdb/vdc: a replica may be larger than its source); vdl: rsync's copy of
+# v0 (512M); vdp (1G) and vdm (16G): sparse volumes with their CoW on vdn,
+# replicated into dm-zero with its CoW on vdo.
 RPORT=127.0.0.1:7100
+RSYNC=/usr/bin/rsync
 BUSYBOX=/bin/busybox
 
 # ns: nanoseconds now.
@@ -285,6 +288,119 @@ send() {
 		2>"$SCRATCH/send-$1.err" ||
 		fail "replicate $1: $(cat "$SCRATCH/send-$1.err" "$SCRATCH"/recv-*.err)"
 	wait "$recv_pid" || fail "receiver: $(cat "$SCRATCH"/recv-*.err)"
+}
+
+# rd_bytes DISK...: bytes read so far from these disks (sectors read, the
+# third field of /sys/block/DISK/stat).
+rd_bytes() {
+	_s=0
+	for _d in "$@"; do
+		_s=$((_s + $(awk '{ print $3 }' "/sys/block/$_d/stat")))
+	done
+	echo $((_s * 512))
+}
+
+# stat_num FILE LABEL: the number after "LABEL: " in rsync --stats output.
+stat_num() {
+	awk -F': ' -v k="$2" '$1 == k { gsub(",", "", $2); print $2 + 0 }' "$1"
+}
+
+# rsync_delta SRC DISK: the same delta with rsync's delta transfer: SRC
+# (the primary volume at the new point) through an rsync daemon on
+# 127.0.0.1 into /dev/DISK, which holds the previous point. Time, bytes
+# each way on the wire, bytes read from the disks on both sides (v0's vdd
+# and vde, and DISK); the copy must come out byte-identical.
+rsync_delta() {
+	printf '%s\n' "use chroot = no" "uid = 0" "gid = 0" "reverse lookup = no" \
+		"[dev]" "path = /dev" "read only = no" \
+		"refuse options = !write-devices" >"$SCRATCH/rsyncd.conf"
+	$RSYNC --daemon --no-detach --config="$SCRATCH/rsyncd.conf" \
+		--address=127.0.0.1 --port=7102 2>"$SCRATCH/rsyncd.err" &
+	rsyncd_pid=$!
+	_i=0
+	until $RSYNC rsync://127.0.0.1:7102/ >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -le 100 ] || fail "rsync daemon: $(cat "$SCRATCH/rsyncd.err")"
+		sleep 0.1
+	done
+	# Both sides read through the page cache: start cold.
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	src0=$(rd_bytes vdd vde) dst0=$(rd_bytes "$2")
+	t0=$(ns)
+	# --ignore-times: no quick check; --fsync: on the disk at the end, as
+	# ferry's receiver fdatasyncs before ARRIVED.
+	$RSYNC --inplace --no-whole-file --ignore-times --copy-devices \
+		--write-devices --fsync --stats "$1" "rsync://127.0.0.1:7102/dev/$2" \
+		>"$SCRATCH/rsync.out" 2>&1 || fail "rsync: $(cat "$SCRATCH/rsync.out")"
+	t1=$(ns)
+	src1=$(rd_bytes vdd vde) dst1=$(rd_bytes "$2")
+	kill "$rsyncd_pid"
+	wait "$rsyncd_pid" 2>/dev/null
+	grep -E '^(Literal|Matched|Total bytes)' "$SCRATCH/rsync.out"
+	a=$(sha256sum "$1" | cut -d ' ' -f 1)
+	b=$(sha256sum "/dev/$2" | cut -d ' ' -f 1)
+	assert_eq "$b" "$a" "sha256 of rsync's copy"
+	echo "BENCH repl_delta_rsync_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_delta_rsync_sent $(stat_num "$SCRATCH/rsync.out" "Total bytes sent")"
+	echo "BENCH repl_delta_rsync_recv $(stat_num "$SCRATCH/rsync.out" "Total bytes received")"
+	echo "BENCH repl_delta_rsync_literal $(stat_num "$SCRATCH/rsync.out" "Literal data")"
+	echo "BENCH repl_delta_rsync_read_src $((src1 - src0))"
+	echo "BENCH repl_delta_rsync_read_dst $((dst1 - dst0))"
+}
+
+# sparse_rss SZ DISK: peak RSS of both agents at volume size SZ where
+# memory could grow with it, with the host files kept sparse: a full copy
+# of DISK while it is all zeroes (every byte read and checked, sent as
+# ZERO frames), then an incremental round of 4096 random 4 KiB writes
+# spread over the whole volume (4096 changed extents). The replica is
+# ferry over dm-zero (writes dropped, reads zeroes); its CoW store (vdo)
+# takes the copies made for the replica's first snapshot. The volumes are
+# zs and ys whatever the size, so the kernel's CHANGED messages are laid
+# out alike: with a 4-character name (z16g) a message could end in a
+# half-written extent, which the agent refuses (docs/benchmarks.md).
+sparse_rss() {
+	_vsz=$1
+	dd if=/dev/zero of=/dev/vdn bs=1M count=8 oflag=direct status=none
+	dd if=/dev/zero of=/dev/vdo bs=1M count=8 oflag=direct status=none
+	echo "0 $(blockdev --getsz "$2") zero" | $DM create rzero --noudevsync ||
+		fail "dm zero"
+	$DM mknodes
+	_src=$(ferry_attach zs "$2" /dev/vdn --chunk "$CHUNK") || exit 1
+	ferry_attach ys /dev/mapper/rzero /dev/vdo --chunk "$CHUNK" >/dev/null ||
+		exit 1
+	step "replication: peak RSS, full copy of an all-zero $_vsz volume"
+	receiver ys "/tmp/bdr-z$_vsz"
+	t0=$(ns)
+	send zs "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz.json"
+	t1=$(ns)
+	/usr/bin/jq -c . "$SCRATCH/z$_vsz.json"
+	echo "BENCH repl_sparse_${_vsz}_full_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_sparse_${_vsz}_full_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz.json")"
+	echo "BENCH repl_sparse_${_vsz}_full_send_rss_kb $(cat "$SCRATCH/rss-send-zs")"
+	echo "BENCH repl_sparse_${_vsz}_full_recv_rss_kb $(cat "$SCRATCH/rss-ys")"
+
+	step "replication: peak RSS, 4096 random 4K writes over the $_vsz volume"
+	/usr/bin/fio --name=s --filename="$_src" --rw=randwrite --bs=4k --direct=1 \
+		--ioengine=psync --io_size=16M --randrepeat=0 >/dev/null 2>&1 ||
+		fail "fio scatter"
+	receiver ys "/tmp/bdr-z$_vsz"
+	t0=$(ns)
+	send zs "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz-i.json"
+	t1=$(ns)
+	/usr/bin/jq -c . "$SCRATCH/z$_vsz-i.json"
+	[ "$(/usr/bin/jq -r .mode "$SCRATCH/z$_vsz-i.json")" = incremental ] ||
+		fail "the $_vsz round was not incremental"
+	echo "BENCH repl_sparse_${_vsz}_incr_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_sparse_${_vsz}_incr_changed $(/usr/bin/jq -r .bytes_changed "$SCRATCH/z$_vsz-i.json")"
+	echo "BENCH repl_sparse_${_vsz}_incr_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz-i.json")"
+	echo "BENCH repl_sparse_${_vsz}_incr_send_rss_kb $(cat "$SCRATCH/rss-send-zs")"
+	echo "BENCH repl_sparse_${_vsz}_incr_recv_rss_kb $(cat "$SCRATCH/rss-ys")"
+	ferry_detach zs
+	ferry_detach ys
+	$DM remove --noudevsync rzero || fail "dm remove rzero"
+	# Give the written blocks back: the host file stays sparse.
+	blkdiscard "$2"
 }
 
 replication_bench() {
@@ -326,6 +442,10 @@ replication_bench() {
 	echo "BENCH repl_full_512m_send_rss_kb $(cat "$SCRATCH/rss-send-v0")"
 	echo "BENCH repl_full_512m_recv_rss_kb $(cat "$SCRATCH/rss-v1")"
 
+	step "replication: the previous point for rsync (a copy of v0 on vdl)"
+	dd if="$d0" of=/dev/vdl bs=1M iflag=direct oflag=direct status=none ||
+		fail "copy v0 to vdl"
+
 	step "replication: a 1 % delta of random 4K writes"
 	# fio's random map: each 4K block at most once, 1 % of the volume.
 	/usr/bin/fio --name=d --filename="$d0" --rw=randwrite --bs=4k --direct=1 \
@@ -334,7 +454,13 @@ replication_bench() {
 		fail "fio delta"
 	written=$(/usr/bin/jq '.jobs[0].write.io_bytes' "$SCRATCH/delta.json")
 	receiver v1 /tmp/bdr
+	# Bytes read from the disks: v0's data and CoW at the primary, v1's
+	# (copies for the replica's previous snapshot) at the second site.
+	src0=$(rd_bytes vdd vde) dst0=$(rd_bytes vdf vdg)
+	t0=$(ns)
 	send v0 /tmp/bpri "$SCRATCH/delta-r.json"
+	t1=$(ns)
+	src1=$(rd_bytes vdd vde) dst1=$(rd_bytes vdf vdg)
 	/usr/bin/jq -c . "$SCRATCH/delta-r.json"
 	rs=$(/usr/bin/jq -r .replica_snap_id "$SCRATCH/delta-r.json")
 	cmp "$d0" "$("$FERRY" snapshots v1 --json | /usr/bin/jq -r ".[] | select(.id == $rs) | .device")" ||
@@ -342,12 +468,12 @@ replication_bench() {
 	echo "BENCH repl_delta_written $written"
 	echo "BENCH repl_delta_changed $(/usr/bin/jq -r .bytes_changed "$SCRATCH/delta-r.json")"
 	echo "BENCH repl_delta_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/delta-r.json")"
-	if [ -x /usr/bin/rsync ]; then
-		echo "BENCH repl_delta_rsync_sent n/a"
-	else
-		echo "    no rsync in the VM image: the rsync --inplace comparison is skipped"
-		echo "BENCH repl_delta_rsync_sent skipped"
-	fi
+	echo "BENCH repl_delta_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_delta_read_src $((src1 - src0))"
+	echo "BENCH repl_delta_read_dst $((dst1 - dst0))"
+
+	step "replication: the same delta with rsync --inplace (delta transfer)"
+	rsync_delta "$d0" vdl
 	ferry_detach v0
 	ferry_detach v1
 
@@ -375,6 +501,10 @@ replication_bench() {
 		ferry_detach s$sz
 		ferry_detach r$sz
 	done
+
+	modprobe dm-zero || fail "no dm-zero"
+	sparse_rss 1g /dev/vdp
+	sparse_rss 16g /dev/vdm
 }
 part repl && replication_bench
 
