@@ -35,7 +35,7 @@ struct kapi_req {
 	struct ferr *e;
 	struct kapi_status st;
 	int error;
-	int reply_error;	/* fn failed: the rest is read, then dropped */
+	int reply_error; /* fn failed: the rest is read, then dropped */
 	bool done;
 };
 
