@@ -196,9 +196,9 @@ static void model_free(struct model *m)
 	ferry_excmap_destroy(&m->map, model_put, m);
 }
 
-static void ferry_exc_random_against_model(struct kunit *test)
+/* 3000 random writes, snapshots and deletes, every snapshot checked. */
+static void model_random_run(struct kunit *test, struct model *m)
 {
-	struct model *m = model_new(test, 0x2545f491);
 	int step;
 
 	for (step = 0; step < 3000; step++) {
@@ -216,6 +216,13 @@ static void ferry_exc_random_against_model(struct kunit *test)
 		}
 		model_check(test, m);
 	}
+}
+
+static void ferry_exc_random_against_model(struct kunit *test)
+{
+	struct model *m = model_new(test, 0x2545f491);
+
+	model_random_run(test, m);
 	model_free(m);
 	/* Every CoW chunk was given back. */
 	KUNIT_EXPECT_EQ(test, m->nr_cow, 0ULL);
@@ -280,6 +287,26 @@ static void ferry_exc_changed_matches_model(struct kunit *test)
 }
 
 /*
+ * @rounds of @writes random writes and a snapshot; the snapshots from
+ * *@next on are deleted oldest first to keep two, older ones stay. Every
+ * snapshot is checked after each round.
+ */
+static void model_rotate(struct kunit *test, struct model *m, int rounds,
+			 int writes, unsigned int *next)
+{
+	int i, w;
+
+	for (i = 0; i < rounds; i++) {
+		for (w = 0; w < writes; w++)
+			model_write(test, m, model_rand(m) % NR_CHUNKS);
+		model_snapshot(test, m);
+		if (m->nr_snaps - *next > 2)
+			model_delete(m, (*next)++);
+		model_check(test, m);
+	}
+}
+
+/*
  * Two bytes per chunk: with a small span, base moves up as the oldest live
  * snapshot does, and every snapshot and changed-block answer stays right.
  */
@@ -287,17 +314,9 @@ static void ferry_exc_base_follows_oldest_snapshot(struct kunit *test)
 {
 	struct model *m = model_new(test, 0x9e3779b9);
 	unsigned int oldest = 0;
-	int step;
 
 	m->map.span = 6;
-	for (step = 0; step < 60; step++) {
-		model_write(test, m, model_rand(m) % NR_CHUNKS);
-		model_write(test, m, model_rand(m) % NR_CHUNKS);
-		model_snapshot(test, m);
-		if (m->nr_snaps - oldest > 2)
-			model_delete(m, oldest++);
-		model_check(test, m);
-	}
+	model_rotate(test, m, 60, 2, &oldest);
 	model_check_all_changed(test, m);
 	KUNIT_EXPECT_GT(test, m->map.base, 40U);
 	KUNIT_EXPECT_NULL(test, m->map.w32);
@@ -311,18 +330,11 @@ static void ferry_exc_widens_for_an_old_snapshot(struct kunit *test)
 {
 	struct model *m = model_new(test, 0x85ebca6b);
 	unsigned int next = 1;
-	int step;
 
 	m->map.span = 6;
 	model_write(test, m, 1);
 	model_snapshot(test, m);	/* kept to the end */
-	for (step = 0; step < 40; step++) {
-		model_write(test, m, model_rand(m) % NR_CHUNKS);
-		model_snapshot(test, m);
-		if (m->nr_snaps - next > 2)
-			model_delete(m, next++);
-		model_check(test, m);
-	}
+	model_rotate(test, m, 40, 1, &next);
 	model_check_all_changed(test, m);
 	KUNIT_EXPECT_NOT_NULL(test, m->map.w32);
 	KUNIT_EXPECT_EQ(test, ferry_excmap_bytes(&m->map),
@@ -334,24 +346,9 @@ static void ferry_exc_widens_for_an_old_snapshot(struct kunit *test)
 static void ferry_exc_random_small_span(struct kunit *test)
 {
 	struct model *m = model_new(test, 0x27d4eb2f);
-	int step;
 
 	m->map.span = 8;
-	for (step = 0; step < 3000; step++) {
-		u32 r = model_rand(m) % 100;
-
-		if (r < 80) {
-			model_write(test, m, model_rand(m) % NR_CHUNKS);
-		} else if (r < 90 && m->nr_snaps < MAX_SNAPS) {
-			model_snapshot(test, m);
-		} else if (m->nr_snaps) {
-			unsigned int i = model_rand(m) % m->nr_snaps;
-
-			if (m->snap_live[i])
-				model_delete(m, i);
-		}
-		model_check(test, m);
-	}
+	model_random_run(test, m);
 	model_check_all_changed(test, m);
 	model_free(m);
 	KUNIT_EXPECT_EQ(test, m->nr_cow, 0ULL);

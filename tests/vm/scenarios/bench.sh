@@ -349,6 +349,20 @@ rsync_delta() {
 	echo "BENCH repl_delta_rsync_read_dst $((dst1 - dst0))"
 }
 
+# sparse_round KIND: a timed round of zs to ys; its summary goes to
+# $SCRATCH/z$_vsz-KIND.json and BENCH lines repl_sparse_SZ_KIND_*.
+sparse_round() {
+	receiver ys "/tmp/bdr-z$_vsz"
+	t0=$(ns)
+	send zs "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz-$1.json"
+	t1=$(ns)
+	/usr/bin/jq -c . "$SCRATCH/z$_vsz-$1.json"
+	echo "BENCH repl_sparse_${_vsz}_$1_ms $(((t1 - t0) / 1000000))"
+	echo "BENCH repl_sparse_${_vsz}_$1_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz-$1.json")"
+	echo "BENCH repl_sparse_${_vsz}_$1_send_rss_kb $(cat "$SCRATCH/rss-send-zs")"
+	echo "BENCH repl_sparse_${_vsz}_$1_recv_rss_kb $(cat "$SCRATCH/rss-ys")"
+}
+
 # sparse_rss SZ DISK: peak RSS of both agents at volume size SZ where
 # memory could grow with it, with the host files kept sparse: a full copy
 # of DISK while it is all zeroes (every byte read and checked, sent as
@@ -357,8 +371,7 @@ rsync_delta() {
 # ferry over dm-zero (writes dropped, reads zeroes); its CoW store (vdo)
 # takes the copies made for the replica's first snapshot. The volumes are
 # zs and ys whatever the size, so the kernel's CHANGED messages are laid
-# out alike: with a 4-character name (z16g) a message could end in a
-# half-written extent, which the agent refuses (docs/benchmarks.md).
+# out alike at every size.
 sparse_rss() {
 	_vsz=$1
 	dd if=/dev/zero of=/dev/vdn bs=1M count=8 oflag=direct status=none
@@ -370,32 +383,16 @@ sparse_rss() {
 	ferry_attach ys /dev/mapper/rzero /dev/vdo --chunk "$CHUNK" >/dev/null ||
 		exit 1
 	step "replication: peak RSS, full copy of an all-zero $_vsz volume"
-	receiver ys "/tmp/bdr-z$_vsz"
-	t0=$(ns)
-	send zs "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz.json"
-	t1=$(ns)
-	/usr/bin/jq -c . "$SCRATCH/z$_vsz.json"
-	echo "BENCH repl_sparse_${_vsz}_full_ms $(((t1 - t0) / 1000000))"
-	echo "BENCH repl_sparse_${_vsz}_full_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz.json")"
-	echo "BENCH repl_sparse_${_vsz}_full_send_rss_kb $(cat "$SCRATCH/rss-send-zs")"
-	echo "BENCH repl_sparse_${_vsz}_full_recv_rss_kb $(cat "$SCRATCH/rss-ys")"
+	sparse_round full
 
 	step "replication: peak RSS, 4096 random 4K writes over the $_vsz volume"
 	/usr/bin/fio --name=s --filename="$_src" --rw=randwrite --bs=4k --direct=1 \
 		--ioengine=psync --io_size=16M --randrepeat=0 >/dev/null 2>&1 ||
 		fail "fio scatter"
-	receiver ys "/tmp/bdr-z$_vsz"
-	t0=$(ns)
-	send zs "/tmp/bpri-z$_vsz" "$SCRATCH/z$_vsz-i.json"
-	t1=$(ns)
-	/usr/bin/jq -c . "$SCRATCH/z$_vsz-i.json"
-	[ "$(/usr/bin/jq -r .mode "$SCRATCH/z$_vsz-i.json")" = incremental ] ||
+	sparse_round incr
+	[ "$(/usr/bin/jq -r .mode "$SCRATCH/z$_vsz-incr.json")" = incremental ] ||
 		fail "the $_vsz round was not incremental"
-	echo "BENCH repl_sparse_${_vsz}_incr_ms $(((t1 - t0) / 1000000))"
-	echo "BENCH repl_sparse_${_vsz}_incr_changed $(/usr/bin/jq -r .bytes_changed "$SCRATCH/z$_vsz-i.json")"
-	echo "BENCH repl_sparse_${_vsz}_incr_sent $(/usr/bin/jq -r .bytes_sent "$SCRATCH/z$_vsz-i.json")"
-	echo "BENCH repl_sparse_${_vsz}_incr_send_rss_kb $(cat "$SCRATCH/rss-send-zs")"
-	echo "BENCH repl_sparse_${_vsz}_incr_recv_rss_kb $(cat "$SCRATCH/rss-ys")"
+	echo "BENCH repl_sparse_${_vsz}_incr_changed $(/usr/bin/jq -r .bytes_changed "$SCRATCH/z$_vsz-incr.json")"
 	ferry_detach zs
 	ferry_detach ys
 	$DM remove --noudevsync rzero || fail "dm remove rzero"
