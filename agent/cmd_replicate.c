@@ -838,8 +838,7 @@ static int replicate_point(struct ferry_ctx *ctx,
 	/* A deadline alone does not say why the tries before it failed. */
 	if (err == -ETIMEDOUT && tries) {
 		snprintf(last.msg, sizeof(last.msg), "%s", e->msg);
-		ferr_set(e, err, "%s (the try before: %s)", last.msg,
-			 prev.msg);
+		ferr_set(e, err, "%s (the try before: %s)", last.msg, prev.msg);
 	}
 	if (err)
 		goto out;
