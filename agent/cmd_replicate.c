@@ -716,7 +716,7 @@ static int replicate_point(struct ferry_ctx *ctx,
 	long long start = mono_ms(), deadline = start + a->timeout_ms;
 	bool have_base, snapped = false;
 	struct kapi *k;
-	struct ferr ignored;
+	struct ferr ignored, prev = { "" }, last;
 	int err, tries;
 
 	memset(res, 0, sizeof(*res));
@@ -832,7 +832,13 @@ static int replicate_point(struct ferry_ctx *ctx,
 			break;
 		if (a->verbose)
 			fprintf(stderr, "ferry: %s; retrying\n", e->msg);
+		snprintf(prev.msg, sizeof(prev.msg), "%s", e->msg);
 		usleep(RETRY_MS * 1000);
+	}
+	/* A deadline alone does not say why the tries before it failed. */
+	if (err == -ETIMEDOUT && tries) {
+		snprintf(last.msg, sizeof(last.msg), "%s", e->msg);
+		ferr_set(e, err, "%s (the try before: %s)", last.msg, prev.msg);
 	}
 	if (err)
 		goto out;

@@ -103,21 +103,28 @@ static int issue_reads(struct sender *s, struct ferr *e)
 /*
  * Test only (docs/protocol.md): FERRY_TEST_CORRUPT_FRAME=N flips one
  * payload byte of the N-th DATA frame this process sends, after its crc
- * was computed; once per process.
+ * was computed; once per process. N+ does it to every DATA frame from the
+ * N-th on (no retry can succeed).
  */
 static void test_corrupt(struct slot *sl, uint8_t *payload, uint32_t len,
 			 uint64_t seq)
 {
-	static long long left = -1;
+	static long long nth = -1, seen;
+	static bool every;
 	const char *v;
+	char *end;
 
-	if (left < 0) {
+	if (nth < 0) {
 		v = getenv("FERRY_TEST_CORRUPT_FRAME");
-		left = v ? strtoll(v, NULL, 10) : 0;
-		if (left < 0)
-			left = 0;
+		nth = v ? strtoll(v, &end, 10) : 0;
+		every = v && *end == '+';
+		if (nth < 0)
+			nth = 0;
 	}
-	if (!left || --left)
+	if (!nth)
+		return;
+	seen++;
+	if (seen < nth || (seen > nth && !every))
 		return;
 	payload[len / 2] ^= 0x5a;
 	fprintf(stderr,

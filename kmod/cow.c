@@ -26,6 +26,15 @@
  */
 #define FERRY_COPY_BYTES SZ_16M
 
+/*
+ * Pages of ended copies kept for the next ones, as kcopyd keeps its own:
+ * a fresh page costs more than its copy where the kernel zeroes every
+ * page it hands out (init_on_alloc, Debian's default), most of a first
+ * write's CPU time on a slow machine. The copies in flight never need
+ * more than this; freed at detach.
+ */
+#define FERRY_COPY_PAGES_KEPT (FERRY_COPY_BYTES >> PAGE_SHIFT)
+
 #define FERRY_FINE_SECTORS (1U << (FERRY_FINE_BLOCK_SHIFT - SECTOR_SHIFT))
 
 /*
@@ -73,6 +82,8 @@ int ferry_cow_init(struct ferry_volume *vol)
 				  FERRY_COPY_BYTES / vol->chunk_size, 16, 1024);
 	INIT_LIST_HEAD(&vol->copy_ready);
 	INIT_LIST_HEAD(&vol->copy_backlog);
+	INIT_LIST_HEAD(&vol->copy_pages);
+	vol->nr_copy_pages = 0;
 	INIT_WORK(&vol->copy_work, ferry_copy_work);
 	vol->wq = alloc_workqueue("ferry_%s", WQ_MEM_RECLAIM, 1, vol->name);
 	vol->clone_wq = alloc_ordered_workqueue("ferry_%s_clone",
@@ -94,10 +105,55 @@ static void ferry_cow_put(void *arg, u64 cow_chunk)
 	ferry_alloc_put(arg, cow_chunk);
 }
 
+/* Takes @nr pages for a copy, kept ones first; false if out of memory. */
+static bool ferry_copy_pages_get(struct ferry_volume *vol,
+				 struct page **pages, unsigned int nr)
+{
+	unsigned int i = 0;
+
+	spin_lock_irq(&vol->copy_lock);
+	for (; i < nr && vol->nr_copy_pages; i++) {
+		pages[i] = list_first_entry(&vol->copy_pages, struct page, lru);
+		list_del(&pages[i]->lru);
+		vol->nr_copy_pages--;
+	}
+	spin_unlock_irq(&vol->copy_lock);
+	for (; i < nr; i++) {
+		pages[i] = alloc_page(GFP_NOIO);
+		if (!pages[i])
+			return false;
+	}
+	return true;
+}
+
+/* Gives a copy's pages back (up to the first NULL), keeping enough. */
+static void ferry_copy_pages_put(struct ferry_volume *vol,
+				 struct page **pages, unsigned int nr)
+{
+	unsigned int i = 0;
+
+	spin_lock_irq(&vol->copy_lock);
+	for (; i < nr && pages[i] && vol->nr_copy_pages < FERRY_COPY_PAGES_KEPT;
+	     i++) {
+		list_add(&pages[i]->lru, &vol->copy_pages);
+		vol->nr_copy_pages++;
+	}
+	spin_unlock_irq(&vol->copy_lock);
+	for (; i < nr && pages[i]; i++)
+		__free_page(pages[i]);
+}
+
 void ferry_cow_exit(struct ferry_volume *vol)
 {
+	struct page *page, *next;
+
 	if (vol->wq)
 		destroy_workqueue(vol->wq);
+	/* No copy is left: detach waited for copies_live. */
+	list_for_each_entry_safe(page, next, &vol->copy_pages, lru)
+		__free_page(page);
+	INIT_LIST_HEAD(&vol->copy_pages);
+	vol->nr_copy_pages = 0;
 	if (vol->clone_wq)
 		destroy_workqueue(vol->clone_wq);
 	ferry_fine_destroy(&vol->fine);
@@ -242,13 +298,8 @@ static void ferry_copy_done(struct ferry_copy *copy)
 	struct ferry_volume *vol = copy->vol;
 	struct bio_list retry, readers;
 	struct bio *bio;
-	unsigned int i;
 
-	if (copy->contiguous)
-		__free_pages(copy->pages[0], get_order(copy->nr_pages << PAGE_SHIFT));
-	for (i = 0; !copy->contiguous && i < copy->nr_pages && copy->pages[i];
-	     i++)
-		__free_page(copy->pages[i]);
+	ferry_copy_pages_put(vol, copy->pages, copy->nr_pages);
 	if (!copy->released)	/* it failed before its read was done */
 		ferry_copy_release(copy);
 	mutex_lock(&vol->map_lock);
@@ -308,12 +359,9 @@ static void ferry_copy_submit(struct ferry_copy *copy,
 	unsigned int bytes = ferry_chunk_bytes(vol, copy->chunk), i;
 	struct bio *bio;
 
-	bio = bio_alloc(bdev, copy->contiguous ? 1 : copy->nr_pages, opf,
-			GFP_NOIO);
+	bio = bio_alloc(bdev, copy->nr_pages, opf, GFP_NOIO);
 	bio->bi_iter.bi_sector = ferry_chunk_sector(vol, chunk);
-	if (copy->contiguous)
-		__bio_add_page(bio, copy->pages[0], bytes, 0);
-	for (i = 0; !copy->contiguous && i < copy->nr_pages; i++)
+	for (i = 0; i < copy->nr_pages; i++)
 		__bio_add_page(bio, copy->pages[i],
 			       min_t(unsigned int, PAGE_SIZE,
 				     bytes - i * PAGE_SIZE), 0);
@@ -326,7 +374,6 @@ static void ferry_copy_submit(struct ferry_copy *copy,
 static void ferry_copy_start(struct ferry_copy *copy)
 {
 	struct ferry_volume *vol = copy->vol;
-	unsigned int i;
 
 	copy->exc = kzalloc(sizeof(*copy->exc), GFP_NOIO);
 	copy->dst = -ENOMEM;
@@ -342,22 +389,12 @@ static void ferry_copy_start(struct ferry_copy *copy)
 				false);
 		return;
 	}
-	/*
-	 * One allocation if free memory has one (a multi-page segment), else
-	 * pages: no reclaim or compaction on this path for a large block.
-	 */
-	copy->pages[0] = alloc_pages(GFP_NOWAIT | __GFP_NOWARN,
-				     get_order(copy->nr_pages << PAGE_SHIFT));
-	copy->contiguous = copy->pages[0];
-	for (i = 0; !copy->contiguous && i < copy->nr_pages; i++) {
-		copy->pages[i] = alloc_page(GFP_NOIO);
-		if (!copy->pages[i]) {
-			mutex_lock(&vol->map_lock);
-			ferry_alloc_put(&vol->alloc, copy->dst);
-			mutex_unlock(&vol->map_lock);
-			ferry_copy_fail(copy, "out of memory", true);
-			return;
-		}
+	if (!ferry_copy_pages_get(vol, copy->pages, copy->nr_pages)) {
+		mutex_lock(&vol->map_lock);
+		ferry_alloc_put(&vol->alloc, copy->dst);
+		mutex_unlock(&vol->map_lock);
+		ferry_copy_fail(copy, "out of memory", true);
+		return;
 	}
 	ferry_copy_submit(copy, vol->data.bdev, copy->chunk, REQ_OP_READ);
 }

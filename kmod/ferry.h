@@ -106,14 +106,18 @@ struct ferry_volume {
 	 * Copy jobs: the admitted ones (at most copies_max) wait on
 	 * copy_ready for their next stage, which copy_work runs in batches
 	 * (so the I/O of neighbouring chunks is plugged and merged); the
-	 * others wait on copy_backlog. copy_lock protects copies_running and
-	 * both lists; bio completions take it, so it is taken with irqs off.
+	 * others wait on copy_backlog. Pages of ended copies wait on
+	 * copy_pages (linked by page->lru) for the next ones. copy_lock
+	 * protects copies_running, the three lists and nr_copy_pages; bio
+	 * completions take it, so it is taken with irqs off.
 	 */
 	spinlock_t copy_lock;
 	unsigned int copies_running;
 	unsigned int copies_max;
 	struct list_head copy_ready;
 	struct list_head copy_backlog;
+	struct list_head copy_pages;
+	unsigned int nr_copy_pages;
 	struct work_struct copy_work;
 	atomic_t copies_live;		/* not yet ended; detach waits for 0 */
 	struct workqueue_struct *clone_wq; /* writes to writable clones */
@@ -188,7 +192,6 @@ struct ferry_copy {
 	s64 dst;			/* CoW chunk */
 	blk_status_t status;		/* of the read, then of the write */
 	unsigned int nr_pages;
-	bool contiguous;		/* pages[0] heads nr_pages in a row */
 	struct page *pages[];		/* the chunk's data in transit */
 };
 
