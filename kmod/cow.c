@@ -149,10 +149,13 @@ void ferry_cow_exit(struct ferry_volume *vol)
 
 	if (vol->wq)
 		destroy_workqueue(vol->wq);
-	/* No copy is left: detach waited for copies_live. */
-	list_for_each_entry_safe(page, next, &vol->copy_pages, lru)
-		__free_page(page);
-	INIT_LIST_HEAD(&vol->copy_pages);
+	/*
+	 * No copy is left: detach waited for copies_live. A failed attach
+	 * may come here before ferry_cow_init: no pages, no list yet.
+	 */
+	if (vol->nr_copy_pages)
+		list_for_each_entry_safe(page, next, &vol->copy_pages, lru)
+			__free_page(page);
 	vol->nr_copy_pages = 0;
 	if (vol->clone_wq)
 		destroy_workqueue(vol->clone_wq);
