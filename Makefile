@@ -7,12 +7,13 @@
 #   make lint       checkpatch --strict, sparse, W=1, clang-format
 #   make bench      benchmarks in the VM lab (ratios)
 
-# Newest installed Debian amd64 headers unless KDIR is given.
-KDIR ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
-ifeq ($(KDIR),)
-KDIR := /lib/modules/$(shell uname -r)/build
-endif
-export KDIR
+# Newest installed Debian amd64 headers unless KDIR is given, else the
+# running kernel's. Looked up when a recipe uses it, not when make starts:
+# on a fresh machine `make check` and `make demo` install the headers first,
+# and a value fixed before that (and exported) sent every build to the
+# running kernel's missing build directory.
+KDIR ?= $(or $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+	sort -V | tail -n 1),/lib/modules/$(shell uname -r)/build)
 
 .PHONY: all kmod agent unit kunit vm vm-test check demo lint bench fuzz \
 	install-deps clean
@@ -40,13 +41,15 @@ vm-test: kmod agent
 check:
 	scripts/check.sh
 
-demo: install-deps kmod agent
+demo: install-deps
+	$(MAKE) kmod agent
 	tests/vm/demo.sh
 
 lint: install-deps
 	scripts/lint.sh
 
-bench: install-deps kmod agent
+bench: install-deps
+	$(MAKE) kmod agent
 	tests/bench/run.sh
 
 # libFuzzer (clang): each harness for FUZZ_SECONDS (default 20).
