@@ -170,7 +170,8 @@ int ferry_snap_add_disk(struct ferry_snap *snap)
 	disk->flags |= GENHD_FL_NO_PART;
 	disk->fops = &ferry_snap_fops;
 	disk->private_data = snap;
-	snprintf(disk->disk_name, DISK_NAME_LEN, "%ss%u", vol->disk->disk_name,
+	/* ferryNsID, from the numbers: the bound is plain to the compiler. */
+	snprintf(disk->disk_name, DISK_NAME_LEN, "ferry%ds%u", vol->index,
 		 snap->id);
 	set_capacity(disk, get_capacity(vol->disk));
 	if (!snap->parent)
