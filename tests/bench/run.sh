@@ -23,7 +23,7 @@ for c in raw ferry0 ferry1 ferry8 dmsnap1 dmsnap8; do
 		"$s" "$(ratio "$s" "$(v raw_seqwrite_1m)")"
 done
 echo
-echo "(4k rand: the median of three runs; ferry1 $(v ferry1_randwrite_4k_runs), dmsnap1 $(v dmsnap1_randwrite_4k_runs), raw $(v raw_randwrite_4k_runs))"
+echo "(medians of three runs; 4k rand: ferry1 $(v ferry1_randwrite_4k_runs), dmsnap1 $(v dmsnap1_randwrite_4k_runs), raw $(v raw_randwrite_4k_runs); 1M seq: ferry1 $(v ferry1_seqwrite_1m_runs), dmsnap1 $(v dmsnap1_seqwrite_1m_runs), raw $(v raw_seqwrite_1m_runs))"
 echo "ferry vs dm-snapshot, 4k random first writes: 1 snapshot $(ratio "$(v ferry1_randwrite_4k)" "$(v dmsnap1_randwrite_4k)")x, 8 snapshots $(ratio "$(v ferry8_randwrite_4k)" "$(v dmsnap8_randwrite_4k)")x"
 echo "8 snapshots cost vs 1 (4k random IOPS, 1 / 8): ferry $(ratio "$(v ferry1_randwrite_4k)" "$(v ferry8_randwrite_4k)")x, dm-snapshot $(ratio "$(v dmsnap1_randwrite_4k)" "$(v dmsnap8_randwrite_4k)")x"
 echo "CoW store used with 8 snapshots after both runs: $(v ferry8_cow_used) bytes"
