@@ -48,14 +48,18 @@ median() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+# The sequential run's size in MiB; the checks after it expect all of it
+# preserved.
+SEQ_MIB=96
+
 # bench NAME DEV [SETUP]: both workloads, SETUP run before each. Both
-# runs are short (2048 writes of 4 KiB, 96 of 1 MiB) and their IOPS move
+# runs are short (2048 writes of 4 KiB, SEQ_MIB of 1 MiB) and their IOPS move
 # by a fifth or more from one run to the next on the emulated CPU, so each
 # runs three times, each after SETUP (first writes again), and the median
 # counts; the three values are printed too.
 bench() {
 	_name=$1 _dev=$2 _setup=${3:-true}
-	for _w in "randwrite 4k 8M randwrite_4k" "write 1m 96M seqwrite_1m"; do
+	for _w in "randwrite 4k 8M randwrite_4k" "write 1m ${SEQ_MIB}M seqwrite_1m"; do
 		# shellcheck disable=SC2086 # rw, block size, size, key
 		set -- $_w
 		_runs=""
@@ -111,10 +115,10 @@ if part cow; then
 	bench ferry0 "$dev"
 	step "ferry, 1 snapshot"
 	bench ferry1 "$dev" one_snapshot
-	# The last run, 96 MiB of 1 MiB writes, preserved every chunk.
+	# The last run, SEQ_MIB of 1 MiB writes, preserved every chunk.
 	_used=$("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')
-	[ "$_used" -ge $((96 << 20)) ] ||
-		fail "ferry 1 snapshot preserved $_used bytes of 96 MiB written"
+	[ "$_used" -ge $((SEQ_MIB << 20)) ] ||
+		fail "ferry 1 snapshot preserved $_used bytes of $SEQ_MIB MiB written"
 	step "ferry, 8 snapshots"
 	bench ferry8 "$dev" eight_snapshots
 	echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
@@ -278,10 +282,11 @@ dm_snaps() {
 dm_used() {
 	$DM status bsnap"$1" | awk '{ split($4, a, "/"); print a[1] }'
 }
-# dm_check: the last run, 96 MiB of 1 MiB writes, preserved every chunk.
+# dm_check: the last run, SEQ_MIB of 1 MiB writes, preserved every chunk.
 dm_check() {
-	[ "$(dm_used 0)" -ge $((96 << 11)) ] ||
-		fail "dm-snapshot preserved $(dm_used 0) sectors of 96 MiB written"
+	_used=$(dm_used 0)
+	[ "$_used" -ge $((SEQ_MIB << 11)) ] ||
+		fail "dm-snapshot preserved $_used sectors of $SEQ_MIB MiB written"
 }
 dm_one() { dm_snaps 1; }
 dm_eight() { dm_snaps 8; }
