@@ -13,6 +13,7 @@
  * its writes are released.
  */
 #include <linux/blkdev.h>
+#include <linux/list_sort.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -428,12 +429,37 @@ static void ferry_copy_finish(struct ferry_copy *copy)
 			true);
 }
 
+/* list_sort orders: CoW writes by store chunk, reads by origin chunk. */
+static int ferry_copy_cmp_dst(void *priv, const struct list_head *a,
+			      const struct list_head *b)
+{
+	const struct ferry_copy *ca = list_entry(a, struct ferry_copy, node);
+	const struct ferry_copy *cb = list_entry(b, struct ferry_copy, node);
+
+	return ca->dst > cb->dst;
+}
+
+static int ferry_copy_cmp_chunk(void *priv, const struct list_head *a,
+				const struct list_head *b)
+{
+	const struct ferry_copy *ca = list_entry(a, struct ferry_copy, node);
+	const struct ferry_copy *cb = list_entry(b, struct ferry_copy, node);
+
+	return ca->chunk > cb->chunk;
+}
+
 /*
  * Runs the next stage of every copy that has one, in batches under a plug,
  * one kind of I/O after the other: the plug merges a bio only with the
  * newest request for its device, so the origin reads, the origin writes
  * released and the CoW writes of neighbouring chunks (of one large write,
  * say) each reach the devices as a few large requests, as kcopyd's do.
+ * Each stage is sorted first. Reads complete out of order, and the store
+ * gives out its chunks in the order copies start: in store order, the CoW
+ * writes of a batch of random first writes are neighbours too (a tenth of
+ * the requests for 4 KiB random first writes). Starts in origin order let
+ * the reads of several sequential writers merge, and give their copies
+ * neighbouring store chunks.
  */
 static void ferry_copy_work(struct work_struct *work)
 {
@@ -455,6 +481,8 @@ static void ferry_copy_work(struct work_struct *work)
 			INIT_LIST_HEAD(&stage[i]);
 		list_for_each_entry_safe(copy, next, &batch, node)
 			list_move_tail(&copy->node, &stage[copy->stage]);
+		list_sort(NULL, &stage[FERRY_COPY_WRITE], ferry_copy_cmp_dst);
+		list_sort(NULL, &stage[FERRY_COPY_START], ferry_copy_cmp_chunk);
 		blk_start_plug(&plug);
 		/* Stage 2: the origin's data is in the pages. */
 		list_for_each_entry(copy, &stage[FERRY_COPY_WRITE], node)
