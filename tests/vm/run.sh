@@ -3,7 +3,7 @@
 # tests/vm/scenarios/*.sh). Each scenario boots its own QEMU (TCG) VM.
 #
 # Scenario headers (comment lines near the top of the script):
-#   # disks: 1G 256M 256M   sizes of /dev/vdb, /dev/vdc, ... (default 3 x 512M)
+#   # disks: 1G 256M 256M   sizes of /dev/vdb, /dev/vdc, ... /dev/vdz (default 3 x 512M)
 #   # timeout: 300          seconds for the whole VM run (default 300)
 # /dev/vda is always a 256M scratch disk.
 #
@@ -58,7 +58,7 @@ jobs_max=${FERRY_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
 header() { # file key default
 	local v
-	v=$(sed -n "1,20s/^#[[:space:]]*$2:[[:space:]]*//p" "$1" | head -n 1)
+	v=$(sed -n "1,40s/^#[[:space:]]*$2:[[:space:]]*//p" "$1" | head -n 1)
 	echo "${v:-$3}"
 }
 
@@ -67,7 +67,7 @@ header() { # file key default
 run_one() {
 	local name=$1 script=$sdir/$1.sh
 	local log=$vm/logs/$name.log ddir=$vm/disks/$name
-	local sizes limit guest_limit i args=() letters=bcdefghijklmnop
+	local sizes limit guest_limit i args=() letters=bcdefghijklmnopqrstuvwxyz
 	sizes=$(header "$script" disks "512M 512M 512M")
 	limit=$(header "$script" timeout 300)
 	# The guest's own timeout leaves time for booting and reporting.
@@ -81,6 +81,11 @@ run_one() {
 		-device virtio-blk-pci,drive=vda,serial=scratch)
 	i=0
 	for s in $sizes; do
+		if [ "$i" -ge ${#letters} ]; then
+			echo "vm: $name: more disks than /dev/vdb../dev/vdz" >&2
+			echo FAIL >"$vm/status/$name"
+			return
+		fi
 		local d=vd${letters:$i:1}
 		truncate -s "$s" "$ddir/$d.img"
 		args+=(-drive "file=$ddir/$d.img,format=raw,if=none,id=$d,cache=unsafe,discard=unmap"
