@@ -13,6 +13,17 @@ res=build/bench/results.txt
 tr -d '\r' <"$log" | awk '$1 == "BENCH" { print $2, $3 }' >"$res"
 v() { awk -v k="$1" '$1 == k { print $2 }' "$res"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# rounds A B: A's run over B's run of the same round, each round, and the
+# median of those ratios (ferry and dm-snapshot run in turns, round by round).
+rounds() {
+	awk -v a="$(v "$1")" -v b="$(v "$2")" 'BEGIN {
+		n = split(a, x, "/"); m = split(b, y, "/")
+		if (n == 0 || n != m) { print "n/a"; exit }
+		for (i = 1; i <= n; i++) { r[i] = y[i] > 0 ? x[i] / y[i] : 0; s = s sprintf("%s%.2f", i > 1 ? " " : "", r[i]) }
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+		printf "%.2fx (rounds: %s)", r[int((n + 1) / 2)], s
+	}'
+}
 sum() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "") print a + b }'; }
 
 echo "chunk size $(v chunk_size); fio direct, QD32; IOPS and ratio to the raw device"
@@ -23,9 +34,12 @@ for c in raw ferry0 ferry1 ferry8 dmsnap1 dmsnap8; do
 		"$s" "$(ratio "$s" "$(v raw_seqwrite_1m)")"
 done
 echo
-echo "(medians of three runs; 4k rand: ferry1 $(v ferry1_randwrite_4k_runs), dmsnap1 $(v dmsnap1_randwrite_4k_runs), raw $(v raw_randwrite_4k_runs); 1M seq: ferry1 $(v ferry1_seqwrite_1m_runs), dmsnap1 $(v dmsnap1_seqwrite_1m_runs), raw $(v raw_seqwrite_1m_runs))"
-echo "ferry vs dm-snapshot, 4k random first writes: 1 snapshot $(ratio "$(v ferry1_randwrite_4k)" "$(v dmsnap1_randwrite_4k)")x, 8 snapshots $(ratio "$(v ferry8_randwrite_4k)" "$(v dmsnap8_randwrite_4k)")x"
-echo "8 snapshots cost vs 1 (4k random IOPS, 1 / 8): ferry $(ratio "$(v ferry1_randwrite_4k)" "$(v ferry8_randwrite_4k)")x, dm-snapshot $(ratio "$(v dmsnap1_randwrite_4k)" "$(v dmsnap8_randwrite_4k)")x"
+echo "(raw and ferry0: medians of three runs; the others: medians of five rounds, taken in turns)"
+echo "ferry vs dm-snapshot, round by round (ferry's IOPS over dm-snapshot's in the same round):"
+echo "  4k random first writes, 1 snapshot:  $(rounds ferry1_randwrite_4k_runs dmsnap1_randwrite_4k_runs)"
+echo "  4k random first writes, 8 snapshots: $(rounds ferry8_randwrite_4k_runs dmsnap8_randwrite_4k_runs)"
+echo "  1M sequential first writes, 1 snapshot: $(rounds ferry1_seqwrite_1m_runs dmsnap1_seqwrite_1m_runs)"
+echo "8 snapshots cost vs 1 (4k random IOPS with 1 over 8, same round): ferry $(rounds ferry1_randwrite_4k_runs ferry8_randwrite_4k_runs), dm-snapshot $(rounds dmsnap1_randwrite_4k_runs dmsnap8_randwrite_4k_runs)"
 echo "CoW store used with 8 snapshots after both runs: $(v ferry8_cow_used) bytes"
 echo "bios held per snapshot under a 4k random writer (100 snapshots): p50 $(v stall_p50_us) us, p99 $(v stall_p99_us) us"
 echo "changed-block tracking kernel memory, 64 GiB volume written all over: $(awk -v b="$(v cbt_bytes_per_tib)" 'BEGIN { if (b > 0) printf "%.1f", b / 1048576; else print "n/a" }') MiB per TiB"

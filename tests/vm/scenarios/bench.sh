@@ -3,8 +3,10 @@
 # 1. fio 4 KiB random writes (QD32) and 1 MiB sequential writes (direct) on
 #    the raw device, on a ferry volume with 0, 1 and 8 live snapshots taken
 #    just before, and on dm-snapshot with 1 and 8 snapshots with the same
-#    chunk size and CoW device. The I/O volume is small enough that most
-#    writes are first writes to a chunk (the cost that matters).
+#    chunk size, on a copy of the same disks. The I/O volume is small
+#    enough that most writes are first writes to a chunk (the cost that
+#    matters). ferry and dm-snapshot run in turns, round after round, so
+#    that the host's load moves both alike.
 # 2. The quiesce stall (bios held) over 100 snapshots under a writer, and
 #    the kernel memory of changed-block tracking per TiB of volume.
 # 3. The application-visible pause of a point with ext4 mounted and a writer
@@ -16,7 +18,7 @@
 #    at 512M, 1G, 4G and 16G (rsync_delta, sparse_rss).
 # Prints "BENCH key value" lines; tests/bench/run.sh turns them into ratios.
 # manual: yes
-# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M 512M 16G 512M 512M 1G
+# disks: 1G 1G 512M 512M 512M 512M 4G 256M 4G 256M 512M 16G 512M 512M 1G 1G 1G
 # timeout: 2400
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . /scenarios/lib.sh
@@ -52,26 +54,45 @@ median() {
 # preserved.
 SEQ_MIB=96
 
-# bench NAME DEV [SETUP]: both workloads, SETUP run before each. Both
-# runs are short (2048 writes of 4 KiB, SEQ_MIB of 1 MiB) and their IOPS move
-# by a fifth or more from one run to the next on the emulated CPU, so each
-# runs three times, each after SETUP (first writes again), and the median
-# counts; the three values are printed too.
+# bench ROUNDS "NAME DEV SETUP CHECK"...: both workloads on each
+# configuration in turn, ROUNDS times; SETUP runs before each run (first
+# writes again), CHECK after each sequential one. A run is short (2048
+# writes of 4 KiB, SEQ_MIB of 1 MiB) and its IOPS move by a fifth or more
+# from one run to the next on the emulated CPU, so the median counts, and
+# every run's value is printed too, in round order: tests/bench/run.sh
+# compares configurations round by round.
 bench() {
-	_name=$1 _dev=$2 _setup=${3:-true}
+	_rounds=$1
+	shift
 	for _w in "randwrite 4k 8M randwrite_4k" "write 1m ${SEQ_MIB}M seqwrite_1m"; do
-		# shellcheck disable=SC2086 # rw, block size, size, key
-		set -- $_w
-		_runs=""
-		for _r in 1 2 3; do
-			$_setup
-			_runs="$_runs $(fio_iops "$_dev" "$1" "$2" "$3")"
+		for _c in "$@"; do
+			eval "_runs_${_c%% *}="
 		done
-		# shellcheck disable=SC2086 # a list of numbers
-		echo "BENCH ${_name}_$4 $(median $_runs)"
-		# shellcheck disable=SC2086
-		echo "BENCH ${_name}_$4_runs $(echo $_runs | tr ' ' /)"
+		_r=0
+		while [ $_r -lt "$_rounds" ]; do
+			_r=$((_r + 1))
+			for _c in "$@"; do
+				# shellcheck disable=SC2086 # the fields of both
+				bench_run $_c $_w
+			done
+		done
+		for _c in "$@"; do
+			eval "_runs=\$_runs_${_c%% *}"
+			# shellcheck disable=SC2086 # a list of numbers
+			echo "BENCH ${_c%% *}_${_w##* } $(median $_runs)"
+			# shellcheck disable=SC2086
+			echo "BENCH ${_c%% *}_${_w##* }_runs $(echo $_runs | tr ' ' /)"
+		done
 	done
+}
+
+# bench_run NAME DEV SETUP CHECK RW BS IO_SIZE KEY: one run after SETUP,
+# its IOPS added to $_runs_NAME; CHECK after a sequential run.
+bench_run() {
+	$3
+	_iops=$(fio_iops "$2" "$5" "$6" "$7")
+	if [ "$8" = seqwrite_1m ]; then $4; fi
+	eval "_runs_$1=\"\$_runs_$1 $_iops\""
 }
 
 # pct FILE P: the P-th percentile of the numbers in FILE.
@@ -87,6 +108,13 @@ dd if=/dev/urandom of=/dev/vdb bs=1M count=1024 oflag=direct iflag=fullblock sta
 # host an allocation. dm-snapshot runs after ferry on the same CoW device,
 # so without this only ferry's copies would pay for it.
 dd if=/dev/zero of=/dev/vdc bs=1M count=1024 oflag=direct status=none
+# dm-snapshot's own origin and CoW device (vdq, vdr), the same again, so
+# that both run in turns without detaching anything.
+DM_ORIGIN=/dev/vdq DM_COW=/dev/vdr
+if part dm; then
+	dd if=/dev/vdb of=$DM_ORIGIN bs=1M count=1024 oflag=direct iflag=direct status=none
+	dd if=/dev/zero of=$DM_COW bs=1M count=1024 oflag=direct status=none
+fi
 
 dev=$(ferry_attach b /dev/vdb /dev/vdc --chunk "$CHUNK")
 
@@ -108,20 +136,75 @@ snapshots() {
 }
 one_snapshot() { snapshots 1; }
 eight_snapshots() { snapshots 8; }
-if part cow; then
-	step "raw device"
-	bench raw /dev/vdb
-	step "ferry, no snapshot"
-	bench ferry0 "$dev"
-	step "ferry, 1 snapshot"
-	bench ferry1 "$dev" one_snapshot
-	# The last run, SEQ_MIB of 1 MiB writes, preserved every chunk.
+# ferry_check: the last run, SEQ_MIB of 1 MiB writes, preserved every chunk.
+ferry_check() {
 	_used=$("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')
 	[ "$_used" -ge $((SEQ_MIB << 20)) ] ||
 		fail "ferry 1 snapshot preserved $_used bytes of $SEQ_MIB MiB written"
-	step "ferry, 8 snapshots"
-	bench ferry8 "$dev" eight_snapshots
-	echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
+}
+
+csec=$(($(echo "$CHUNK" | sed 's/K$//') * 2))
+dm_clear() {
+	$DM remove_all --noudevsync >/dev/null 2>&1
+}
+# dm_snaps N: an origin and N snapshots, each with 1/8 of the CoW device.
+dm_snaps() {
+	dm_clear
+	_dsz=$(blockdev --getsz $DM_ORIGIN)
+	_part=$(($(blockdev --getsz $DM_COW) / 8))
+	dd if=/dev/zero of=$DM_COW bs=1M count=8 oflag=direct status=none
+	echo "0 $_dsz snapshot-origin $DM_ORIGIN" |
+		$DM create borig --noudevsync || fail "dm origin"
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		echo "0 $_part linear $DM_COW $((_i * _part))" |
+			$DM create bcow$_i --noudevsync || fail "dm cow $_i"
+		$DM mknodes
+		dd if=/dev/zero of=/dev/mapper/bcow$_i bs=1M count=1 oflag=direct status=none
+		echo "0 $_dsz snapshot $DM_ORIGIN /dev/mapper/bcow$_i P $csec" |
+			$DM create bsnap$_i --noudevsync || fail "dm snapshot $_i"
+		_i=$((_i + 1))
+	done
+	# The origin splits writes at the snapshots' chunk size, which it
+	# learns when it resumes (LVM suspends and resumes it around a new
+	# snapshot). Without this a 1 MiB write preserved only its first
+	# chunk: 6 of 96 MiB, and an IOPS figure four times too good.
+	$DM suspend --noudevsync borig && $DM resume --noudevsync borig ||
+		fail "dm origin resume"
+	$DM mknodes
+}
+# dm_check: the last run, SEQ_MIB of 1 MiB writes, preserved every chunk
+# (sectors of data and metadata in snapshot 0's store).
+dm_check() {
+	_used=$($DM status bsnap0 | awk '{ split($4, a, "/"); print a[1] }')
+	[ "$_used" -ge $((SEQ_MIB << 11)) ] ||
+		fail "dm-snapshot preserved $_used sectors of $SEQ_MIB MiB written"
+}
+dm_one() { dm_snaps 1; }
+dm_eight() { dm_snaps 8; }
+
+# The configurations with snapshots, taken in turns, five rounds.
+cfgs=""
+part cow && cfgs="$cfgs|ferry1 $dev one_snapshot ferry_check"
+part dm && cfgs="$cfgs|dmsnap1 /dev/mapper/borig dm_one dm_check"
+part cow && cfgs="$cfgs|ferry8 $dev eight_snapshots ferry_check"
+part dm && cfgs="$cfgs|dmsnap8 /dev/mapper/borig dm_eight dm_check"
+if part cow; then
+	step "raw device"
+	bench 3 "raw /dev/vdb true true"
+	step "ferry, no snapshot"
+	bench 3 "ferry0 $dev true true"
+fi
+if [ -n "$cfgs" ]; then
+	step "in turns:$(echo "$cfgs" | awk -F'|' '{ for (i = 2; i <= NF; i++) { split($i, f, " "); printf " %s", f[1] } }')"
+	_ifs=$IFS
+	IFS='|'
+	# shellcheck disable=SC2086 # one argument per configuration
+	set -- ${cfgs#|}
+	IFS=$_ifs
+	bench 5 "$@"
+	dm_clear
+	part cow && echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
 fi
 
 stall_bench() {
@@ -245,58 +328,6 @@ echo "BENCH dm_pause_max_us $(($(sort -n /tmp/dmpause | tail -n 1) / 1000))"
 }
 part pause && dm_pause_bench
 
-dm_bench() {
-
-step "dm-snapshot, same chunk size and CoW device, 1 and 8 snapshots"
-csec=$(($(echo "$CHUNK" | sed 's/K$//') * 2))
-cowsz=$(blockdev --getsz /dev/vdc)
-dm_clear() {
-	$DM remove_all --noudevsync >/dev/null 2>&1
-}
-# dm_snaps N: an origin and N snapshots, each with 1/8 of the CoW device.
-dm_snaps() {
-	dm_clear
-	dd if=/dev/zero of=/dev/vdc bs=1M count=8 oflag=direct status=none
-	echo "0 $sectors snapshot-origin /dev/vdb" |
-		$DM create borig --noudevsync || fail "dm origin"
-	part=$((cowsz / 8))
-	_i=0
-	while [ $_i -lt "$1" ]; do
-		echo "0 $part linear /dev/vdc $((_i * part))" |
-			$DM create bcow$_i --noudevsync || fail "dm cow $_i"
-		$DM mknodes
-		dd if=/dev/zero of=/dev/mapper/bcow$_i bs=1M count=1 oflag=direct status=none
-		echo "0 $sectors snapshot /dev/vdb /dev/mapper/bcow$_i P $csec" |
-			$DM create bsnap$_i --noudevsync || fail "dm snapshot $_i"
-		_i=$((_i + 1))
-	done
-	# The origin splits writes at the snapshots' chunk size, which it
-	# learns when it resumes (LVM suspends and resumes it around a new
-	# snapshot). Without this a 1 MiB write preserved only its first
-	# chunk: 6 of 96 MiB, and an IOPS figure four times too good.
-	$DM suspend --noudevsync borig && $DM resume --noudevsync borig ||
-		fail "dm origin resume"
-	$DM mknodes
-}
-# dm_used N: sectors of data and metadata snapshot N's store holds.
-dm_used() {
-	$DM status bsnap"$1" | awk '{ split($4, a, "/"); print a[1] }'
-}
-# dm_check: the last run, SEQ_MIB of 1 MiB writes, preserved every chunk.
-dm_check() {
-	_used=$(dm_used 0)
-	[ "$_used" -ge $((SEQ_MIB << 11)) ] ||
-		fail "dm-snapshot preserved $_used sectors of $SEQ_MIB MiB written"
-}
-dm_one() { dm_snaps 1; }
-dm_eight() { dm_snaps 8; }
-bench dmsnap1 /dev/mapper/borig dm_one
-dm_check
-bench dmsnap8 /dev/mapper/borig dm_eight
-dm_check
-dm_clear
-}
-part dm && dm_bench
 
 # ---- 4. replication ----
 # vdd/vde: v0 (512M) and its CoW, vdf/vdg: v1, its replica; vdh/vdi: a 4G
