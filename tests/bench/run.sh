@@ -34,7 +34,7 @@ for c in raw ferry0 ferry1 ferry8 dmsnap1 dmsnap8; do
 		"$s" "$(ratio "$s" "$(v raw_seqwrite_1m)")"
 done
 echo
-echo "(raw and ferry0: medians of three runs; the others: medians of five rounds, taken in turns)"
+echo "(raw and ferry0: medians of three runs; the others: medians of $(v rounds) rounds, taken in turns)"
 echo "ferry vs dm-snapshot, round by round (ferry's IOPS over dm-snapshot's in the same round):"
 echo "  4k random first writes, 1 snapshot:  $(rounds ferry1_randwrite_4k_runs dmsnap1_randwrite_4k_runs)"
 echo "  4k random first writes, 8 snapshots: $(rounds ferry8_randwrite_4k_runs dmsnap8_randwrite_4k_runs)"

@@ -24,8 +24,15 @@
 . /scenarios/lib.sh
 
 # FERRY_BENCH_CHUNK: the chunk size; FERRY_BENCH_PARTS: some of the parts
-# cow:stall:mem:pause:dm:repl (default all), e.g. FERRY_BENCH_PARTS=cow:dm.
+# cow:stall:mem:pause:dm:repl (default all), e.g. FERRY_BENCH_PARTS=cow:dm;
+# FERRY_BENCH_ROUNDS: rounds of the configurations with snapshots (default
+# 9: single rounds of the ferry / dm-snapshot ratio spread from 0.8x to
+# 1.4x of their run's median; more rounds make that median steadier).
 CHUNK=${FERRY_BENCH_CHUNK:-64K}
+ROUNDS=${FERRY_BENCH_ROUNDS:-9}
+case $ROUNDS in
+'' | *[!0-9]* | 0) fail "FERRY_BENCH_ROUNDS: '$ROUNDS' is not a count of rounds" ;;
+esac
 PARTS=" $(echo "${FERRY_BENCH_PARTS:-cow:stall:mem:pause:dm:repl}" | tr ':' ' ') "
 
 # part NAME: is this part of the benchmark asked for?
@@ -183,7 +190,7 @@ dm_check() {
 dm_one() { dm_snaps 1; }
 dm_eight() { dm_snaps 8; }
 
-# The configurations with snapshots, taken in turns, five rounds.
+# The configurations with snapshots, taken in turns, ROUNDS rounds.
 cfgs=""
 part cow && cfgs="$cfgs|ferry1 $dev one_snapshot ferry_check"
 part dm && cfgs="$cfgs|dmsnap1 /dev/mapper/borig dm_one dm_check"
@@ -196,13 +203,13 @@ if part cow; then
 	bench 3 "ferry0 $dev true true"
 fi
 if [ -n "$cfgs" ]; then
-	step "in turns:$(echo "$cfgs" | awk -F'|' '{ for (i = 2; i <= NF; i++) { split($i, f, " "); printf " %s", f[1] } }')"
+	step "$ROUNDS rounds, in turns:$(echo "$cfgs" | awk -F'|' '{ for (i = 2; i <= NF; i++) { split($i, f, " "); printf " %s", f[1] } }')"
 	_ifs=$IFS
 	IFS='|'
 	# shellcheck disable=SC2086 # one argument per configuration
 	set -- ${cfgs#|}
 	IFS=$_ifs
-	bench 5 "$@"
+	bench "$ROUNDS" "$@"
 	dm_clear
 	part cow && echo "BENCH ferry8_cow_used $("$FERRY" status --json | /usr/bin/jq '.[0].cow_used')"
 fi
@@ -583,4 +590,5 @@ replication_bench() {
 part repl && replication_bench
 
 echo "BENCH chunk_size $CHUNK"
+echo "BENCH rounds $ROUNDS"
 echo "BENCH done 1"
