@@ -129,8 +129,15 @@ grep -q "^keep $pinned .* pinned by tag keep$" "$SCRATCH/dry.out" ||
 	fail "the pinned snapshot is not kept as pinned"
 [ "$(grep -c "newest 2 (min_count)" "$SCRATCH/dry.out")" -ge 1 ] ||
 	fail "no point kept by min_count"
-"$FERRY" prune --config "$CONF" v0 --dry-run --json | "$JQ" -e 'all(.action == "keep")' >/dev/null ||
-	fail "prune --json disagrees"
+# The JSON form: the same rules, the same allowance for the time window.
+"$FERRY" prune --config "$CONF" v0 --dry-run --json >"$SCRATCH/dry.json" ||
+	fail "prune --dry-run --json failed"
+"$JQ" -e ".[] | select(.id == $pinned) | .action == \"keep\" and .reason == \"pinned by tag keep\"" \
+	"$SCRATCH/dry.json" >/dev/null || fail "prune --json does not keep the pinned snapshot"
+"$JQ" -r '.[] | select(.action == "delete") | .id' "$SCRATCH/dry.json" | while read -r id; do
+	grep -q "^keep $id .* within " "$SCRATCH/prune.out" ||
+		fail "prune --json right after a prune wants to delete $id"
+done || exit 1
 
 step "every survivor mounts and holds an increasing sequence number"
 last=0
