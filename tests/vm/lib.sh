@@ -122,6 +122,8 @@ load_ferry() {
 		insmod /lib/ferry/ferry.ko || fail "insmod ferry.ko failed"
 	fi
 	[ -d /sys/module/ferry ] || fail "ferry module not loaded"
+	# For tests/vm/vm-state.py, should this VM stop answering.
+	echo "ferry.ko .text at $(cat /sys/module/ferry/sections/.text)"
 	"$FERRY" status >/dev/null || fail "ferry status failed after insmod"
 }
 

@@ -97,24 +97,49 @@ run_one() {
 	local benv
 	benv=$(env | grep -E '^FERRY_BENCH_[A-Z_]+=[A-Za-z0-9.:_-]+$' | tr '\n' ',' || true)
 	benv=${benv%,}
-	local t0 t1 rc
+	local t0 t1 rc qpid state=$vm/logs/$name.state
+	# A unix socket's path must stay short (108 bytes): not under $ddir.
+	local mon=/tmp/ferry-vm-monitor.$BASHPID
+	rm -f "$state"
 	t0=$(date +%s)
-	timeout -k 10 "$limit" qemu-system-x86_64 \
+	# A VM that outlives its limit is examined through its monitor
+	# (vm-state.py): nokaslr keeps kernel addresses those of any boot,
+	# sysrq_always_enabled lets it ask for the guest's tasks.
+	qemu-system-x86_64 \
 		-accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i${benv:+ ferry.env=$benv}" \
+		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check nokaslr sysrq_always_enabled ferry.scenario=$name ferry.timeout=$guest_limit ferry.disks=$i${benv:+ ferry.env=$benv}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-monitor "unix:$mon,server=on,wait=off" \
 		-nic none "${args[@]}" \
-		</dev/null >"$log" 2>&1
-	rc=$?
+		</dev/null >"$log" 2>&1 &
+	qpid=$!
+	while kill -0 "$qpid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$limit" ]; do
+		sleep 1
+	done
+	if kill -0 "$qpid" 2>/dev/null; then
+		# Outlived its limit: record what the VM was doing, then stop it.
+		timeout 60 python3 "$top/tests/vm/vm-state.py" "$mon" "$log" \
+			"${FERRY_VM_KO:-$top/kmod/ferry.ko}" >"$state" 2>&1
+		kill "$qpid" 2>/dev/null
+		sleep 5
+		kill -9 "$qpid" 2>/dev/null
+		wait "$qpid"
+		rc=124
+	else
+		wait "$qpid"
+		rc=$?
+	fi
 	t1=$(date +%s)
+	rm -f "$mon"
+	[ -s "$state" ] && cat "$state" >>"$log"
 
 	local res=FAIL why=""
 	if tr -d '\r' <"$log" | grep -qx "FERRY-SCENARIO-RESULT $name PASS"; then
 		res=PASS
 	elif tr -d '\r' <"$log" | grep -qx "FERRY-SCENARIO-RESULT $name FAIL"; then
 		why="scenario failed"
-	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	elif [ "$rc" -eq 124 ]; then
 		why="no result: VM killed after ${limit}s"
 	else
 		why="no result marker: panic or crash? (qemu exit $rc)"
