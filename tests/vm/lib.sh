@@ -339,6 +339,18 @@ wait_gone() {
 	done
 }
 
+# wait_line FILE REGEX SECONDS: until a line of FILE (a background
+# command's output) matches REGEX; fails the scenario after SECONDS.
+wait_line() {
+	_i=0
+	until grep -Eq "$2" "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -le $(($3 * 10)) ] ||
+			fail "no line /$2/ in $1 after $3 s: $(tail -n 3 "$1" 2>/dev/null)"
+		sleep 0.1
+	done
+}
+
 # snap_delete NAME ID: must succeed and print nothing on stderr.
 snap_delete() {
 	"$FERRY" delete "$1" "$2" 2>"$SCRATCH/del.err" ||
@@ -348,14 +360,22 @@ snap_delete() {
 }
 
 # events_start COUNT TIMEOUT: `ferry events --json` in the background into
-# $SCRATCH/events.out (pid in $EVENTS_PID), then a second for it to
-# subscribe.
+# $SCRATCH/events.out (pid in $EVENTS_PID), once it has joined a multicast
+# group: /proc/net/netlink lists a generic netlink (16) socket of that
+# process (libnl's port: pid + n << 22) with a group bit set.
 EVENTS_PID=
 events_start() {
 	"$FERRY" events --json --count "$1" --timeout "$2" \
 		>"$SCRATCH/events.out" 2>"$SCRATCH/events.err" &
 	EVENTS_PID=$!
-	sleep 1
+	_i=0
+	until awk -v p="$EVENTS_PID" '$2 == 16 && $3 % 4194304 == p && $4 != "00000000" { f = 1 }
+		END { exit !f }' /proc/net/netlink; do
+		_i=$((_i + 1))
+		[ "$_i" -le 300 ] ||
+			fail "ferry events did not subscribe in 30 s: $(cat "$SCRATCH/events.err")"
+		sleep 0.1
+	done
 }
 
 # events_wait: waits for the listener; it must exit 0 and print valid JSON

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ferry daemon: one group (v0, a freeze hook that bumps a sequence file
 # on the filesystem), schedule every 2s, retention keep within 6s,
-# min_count 2, pin tag "keep". After ~20 s and a SIGTERM: points were
+# min_count 2, pin tag "keep". After ~20 s and a SIGTERM between two runs: points were
 # taken on schedule, old ones pruned (kernel and catalog agree), the
 # survivors are what the rules say (pinned, 2 newest, within the window),
 # each survivor is labelled application and mounts with its sequence
@@ -64,6 +64,19 @@ pinned=$("$FERRY" snapshots v0 --json | "$JQ" -r '[.[] | select(.state == "live"
 ok "$FERRY" tag v0 "$pinned" keep=yes >/dev/null
 echo "    pinned snapshot $pinned"
 sleep 12
+# SIGTERM during a point interrupts it and logs a failure (the point is
+# kept and thawed); stop the daemon between runs, once it has taken 4
+# points (runs longer than the period stretch the schedule).
+n=0
+while [ "$n" -lt 120 ]; do
+	if [ "$(grep -c "group app: point .* v0 snapshot" "$SCRATCH/daemon.log")" -ge 4 ] &&
+		tail -n 1 "$SCRATCH/daemon.log" |
+		grep -Eq "group app: (prune v0: kept |behind schedule)"; then
+		break
+	fi
+	sleep 0.25
+	n=$((n + 1))
+done
 kill -TERM "$dpid"
 rc=0
 wait "$dpid" || rc=$?

@@ -106,10 +106,13 @@ assert_eq "$(sum_dev "$(snap_field v1 "$rs1" .device)")" "$sum1" "snapshot $rs1"
 assert_eq "$(sum_dev "$(snap_field v1 "$rs2" .device)")" "$sum2" "snapshot $rs2"
 
 step "drilled by a tag request since the last run: the scheduled drill skips"
-$DR watch v1 --every 4s --check "$SCRATCH/chk.sh" \
+$DR watch v1 --every 8s --check "$SCRATCH/chk.sh" \
 	>"$SCRATCH/w.out" 2>"$SCRATCH/w.err" &
 wpid=$!
-sleep 1.2
+# drill.at has whole seconds: the tag-triggered drill must start in a
+# later second than the watch (allowing for a slow start), and well before
+# its first scheduled run.
+sleep 2.5
 ok $DR tag v1 "$rs3" drill=requested >/dev/null
 wait_for 40 'grep -q "scheduled" "$SCRATCH/w.out"' ||
 	fail "no scheduled run: $(cat "$SCRATCH/w.out" "$SCRATCH/w.err")"

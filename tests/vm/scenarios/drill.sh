@@ -105,8 +105,7 @@ printf '#!/bin/sh\nmkdir -p /mnt/chk && mount "$1" /mnt/chk && sleep 60\n' >"$SC
 chmod +x "$SCRATCH/mnt.sh"
 $DR drill v1 --check "$SCRATCH/mnt.sh" >"$SCRATCH/term.out" 2>"$SCRATCH/term.err" &
 dpid=$!
-sleep 3
-grep -q /mnt/chk /proc/mounts || fail "the check did not mount the clone"
+wait_line /proc/mounts " /mnt/chk " 60
 kill -TERM "$dpid"
 rc=0
 wait "$dpid" || rc=$?
@@ -118,11 +117,11 @@ torn_down "$used"
 step "replication during a drill"
 make_tree /mnt/p/u 20
 sum_tree /mnt/p >"$SCRATCH/tree2.sums"
-printf '#!/bin/sh\nsleep 10\n' >"$SCRATCH/slow.sh"
+printf '#!/bin/sh\necho started >%s\nsleep 10\n' "$SCRATCH/slow.started" >"$SCRATCH/slow.sh"
 chmod +x "$SCRATCH/slow.sh"
 $DR drill v1 "$rs1" --check "$SCRATCH/slow.sh" --json >"$SCRATCH/slow.json" 2>&1 &
 dpid=$!
-sleep 2
+wait_line "$SCRATCH/slow.started" started 60
 assert_eq "$(clones v1)" 1 "clones while the drill runs"
 t=$($DATE +%s)
 rs2=$(replicate)

@@ -91,7 +91,7 @@ step "failback to v0"
 $PRI failback-receive v0 --listen $FBPORT --timeout 120 --json \
 	>"$SCRATCH/fbr.json" 2>"$SCRATCH/fbr.err" &
 fbpid=$!
-sleep 1
+wait_line "$SCRATCH/fbr.err" "waiting on" 60
 t=$($DATE +%s)
 $DR failback v1 --to $FBPORT --json >"$SCRATCH/fb.json" ||
 	fail "failback: $(cat "$SCRATCH/fbr.err")"
@@ -116,7 +116,7 @@ ok umount /mnt/p
 step "failback --full sends the whole volume and changes nothing more"
 $PRI failback-receive v0 --listen $FBPORT --timeout 60 >/dev/null 2>"$SCRATCH/fbr2.err" &
 fbpid=$!
-sleep 1
+wait_line "$SCRATCH/fbr2.err" "waiting on" 60
 $DR failback v1 --to $FBPORT --full --json >"$SCRATCH/fb2.json" || fail "failback --full"
 wait "$fbpid" || fail "failback-receive (full): $(cat "$SCRATCH/fbr2.err")"
 assert_eq "$($JQ -r .bytes "$SCRATCH/fb2.json")" "$size" "bytes of a --full failback"

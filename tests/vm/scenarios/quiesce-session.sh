@@ -176,7 +176,12 @@ n0=$(live_count)
 	echo ".timeout 60000"
 	echo "BEGIN IMMEDIATE;"
 	echo "SELECT 'blocker-locked';"
-	sleep 8
+	# Hold the lock until the snapshot attempt is over, however slow.
+	j=0
+	while [ ! -e "$SCRATCH/blocker.release" ] && [ "$j" -lt 1200 ]; do
+		sleep 0.1
+		j=$((j + 1))
+	done
 	echo "ROLLBACK;"
 ) | "$SQLITE3" -batch "$DB" >"$SCRATCH/blocker.out" 2>&1 &
 blocker=$!
@@ -192,6 +197,7 @@ unset FERRY_SQLITE_BUSY_MS
 expect_err_match "quiesce session answered 'failed'"
 assert_eq "$(live_count)" "$n0" "live snapshots after a lock that could not be taken"
 no_helper_left "sqlite-session that could not lock"
+touch "$SCRATCH/blocker.release"
 wait "$blocker"
 writable blocked
 

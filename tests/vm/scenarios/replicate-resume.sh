@@ -121,8 +121,17 @@ s2=$(sed -n 's/^inflight_snap=//p' /tmp/pri/repl-v0.base)
 [ -n "$p2" ] || fail "no point in flight in the base file: $(cat /tmp/pri/repl-v0.base)"
 echo "    point $p2 in flight, primary snapshot $s2"
 assert_eq "$(snap_json v0 "$s2" .state)" live "state of the snapshot in flight"
-sleep 1
+# The receiver still drains what the sender had sent: wait until its
+# durable offset stops moving.
 off2=$(resume_offset)
+i=0
+while sleep 1; do
+	o=$(resume_offset)
+	[ "$o" != "$off2" ] || break
+	off2=$o
+	i=$((i + 1))
+	[ "$i" -le 60 ] || fail "the receiver's offset still moves after 60 s"
+done
 echo "    receiver durable at $off2"
 
 step "replicate --once again: the same point, resumed"
