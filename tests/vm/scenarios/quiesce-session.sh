@@ -42,9 +42,13 @@ step "writer: one transaction per row, continuously"
 		i=$((i + 1))
 	done
 ) | "$SQLITE3" -batch "$DB" >"$SCRATCH/writer.out" 2>&1 &
-sleep 2
 max() { "$SQLITE3" "$DB" ".timeout 60000" "SELECT coalesce(max(id), 0) FROM t;"; }
-[ "$(max)" -gt 0 ] || fail "the writer committed nothing"
+_w=0
+until [ "$(max 2>/dev/null)" -gt 0 ] 2>/dev/null; do
+	_w=$((_w + 1))
+	[ "$_w" -le 300 ] || fail "the writer committed nothing in 30 s"
+	sleep 0.1
+done
 
 # What the helper records while it holds the lock: "held|MAXID".
 export FERRY_SQLITE_SESSION_SQL="SELECT 'held', coalesce(max(id), 0) FROM t;"
@@ -108,8 +112,12 @@ echo "$s" | "$JQ" -r '.hooks.session.release.output' | grep -q "released" ||
 	fail "release output not recorded: $s"
 [ "$held" -ge "$before" ] || fail "held $held < $before committed before the command"
 no_helper_left "after a successful session"
-sleep 1
-[ "$(max)" -gt "$held" ] || fail "the writer did not resume after release (max $(max))"
+_w=0
+until [ "$(max)" -gt "$held" ]; do
+	_w=$((_w + 1))
+	[ "$_w" -le 300 ] || fail "the writer did not resume in 30 s after release (max $(max))"
+	sleep 0.1
+done
 check_point "$id" "$held"
 echo "    snapshot $id holds rows 1..$held; the live database is at $(max)"
 
