@@ -339,6 +339,17 @@ wait_gone() {
 	done
 }
 
+# wait_for SECONDS SHELL-TEST (quoted: evaluated every 0.1 s): 1 if it
+# did not hold within SECONDS.
+wait_for() {
+	_wf=0
+	until eval "$2"; do
+		_wf=$((_wf + 1))
+		[ "$_wf" -le $(($1 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
 # wait_line FILE REGEX SECONDS: until a line of FILE (a background
 # command's output) matches REGEX; fails the scenario after SECONDS.
 wait_line() {

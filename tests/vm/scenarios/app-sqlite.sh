@@ -30,12 +30,8 @@ step "writer: one transaction per row, continuously"
 	done
 ) | "$SQLITE3" -batch "$DB" >"$SCRATCH/writer.out" 2>&1 &
 max() { "$SQLITE3" "$DB" ".timeout 60000" "SELECT coalesce(max(id), 0) FROM t;"; }
-_w=0
-until [ "$(max 2>/dev/null)" -gt 0 ] 2>/dev/null; do
-	_w=$((_w + 1))
-	[ "$_w" -le 300 ] || fail "the writer committed nothing in 30 s"
-	sleep 0.1
-done
+wait_for 30 '[ "$(max 2>/dev/null)" -gt 0 ] 2>/dev/null' ||
+	fail "the writer committed nothing in 30 s"
 
 n=1
 while [ "$n" -le "$POINTS" ]; do

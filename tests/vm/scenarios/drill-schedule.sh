@@ -26,15 +26,6 @@ ndrills() { drills | $JQ length; }
 nclones() {
 	"$FERRY" snapshots v1 --json | $JQ '[.[] | select((.parent // 0) != 0)] | length'
 }
-# wait_for SECONDS SHELL-TEST (quoted: evaluated each time)
-wait_for() {
-	i=0
-	until eval "$2"; do
-		i=$((i + 1))
-		[ $i -le $(($1 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
 stop_watch() {
 	kill -TERM "$wpid"
 	wait "$wpid" 2>/dev/null

@@ -43,12 +43,8 @@ step "writer: one transaction per row, continuously"
 	done
 ) | "$SQLITE3" -batch "$DB" >"$SCRATCH/writer.out" 2>&1 &
 max() { "$SQLITE3" "$DB" ".timeout 60000" "SELECT coalesce(max(id), 0) FROM t;"; }
-_w=0
-until [ "$(max 2>/dev/null)" -gt 0 ] 2>/dev/null; do
-	_w=$((_w + 1))
-	[ "$_w" -le 300 ] || fail "the writer committed nothing in 30 s"
-	sleep 0.1
-done
+wait_for 30 '[ "$(max 2>/dev/null)" -gt 0 ] 2>/dev/null' ||
+	fail "the writer committed nothing in 30 s"
 
 # What the helper records while it holds the lock: "held|MAXID".
 export FERRY_SQLITE_SESSION_SQL="SELECT 'held', coalesce(max(id), 0) FROM t;"
@@ -112,12 +108,8 @@ echo "$s" | "$JQ" -r '.hooks.session.release.output' | grep -q "released" ||
 	fail "release output not recorded: $s"
 [ "$held" -ge "$before" ] || fail "held $held < $before committed before the command"
 no_helper_left "after a successful session"
-_w=0
-until [ "$(max)" -gt "$held" ]; do
-	_w=$((_w + 1))
-	[ "$_w" -le 300 ] || fail "the writer did not resume in 30 s after release (max $(max))"
-	sleep 0.1
-done
+wait_for 30 '[ "$(max)" -gt "$held" ]' ||
+	fail "the writer did not resume in 30 s after release (max $(max))"
 check_point "$id" "$held"
 echo "    snapshot $id holds rows 1..$held; the live database is at $(max)"
 
