@@ -83,7 +83,13 @@ pause_writer() {
 	done
 }
 
-resume_writer() { rm -f $W/pause; }
+# resume_writer: returns once a write has landed since the pause, so that
+# the next round has something to carry.
+resume_writer() {
+	_c=$(writes)
+	rm -f $W/pause
+	wait_for 60 '[ "$(writes)" -gt "$_c" ]' || fail "the writer does not resume"
+}
 
 # round N OUT [OPTS]: one replicate --once --json into OUT.
 round() {
