@@ -353,13 +353,10 @@ wait_for() {
 # wait_line FILE REGEX SECONDS: until a line of FILE (a background
 # command's output) matches REGEX; fails the scenario after SECONDS.
 wait_line() {
-	_i=0
-	until grep -Eq "$2" "$1" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -le $(($3 * 10)) ] ||
-			fail "no line /$2/ in $1 after $3 s: $(tail -n 3 "$1" 2>/dev/null)"
-		sleep 0.1
-	done
+	# Globals: wait_for evaluates the test with its own arguments.
+	_wl_file=$1 _wl_re=$2
+	wait_for "$3" 'grep -Eq "$_wl_re" "$_wl_file" 2>/dev/null' ||
+		fail "no line /$2/ in $1 after $3 s: $(tail -n 3 "$1" 2>/dev/null)"
 }
 
 # snap_delete NAME ID: must succeed and print nothing on stderr.
@@ -372,21 +369,21 @@ snap_delete() {
 
 # events_start COUNT TIMEOUT: `ferry events --json` in the background into
 # $SCRATCH/events.out (pid in $EVENTS_PID), once it has joined a multicast
-# group: /proc/net/netlink lists a generic netlink (16) socket of that
-# process (libnl's port: pid + n << 22) with a group bit set.
+# group.
 EVENTS_PID=
 events_start() {
 	"$FERRY" events --json --count "$1" --timeout "$2" \
 		>"$SCRATCH/events.out" 2>"$SCRATCH/events.err" &
 	EVENTS_PID=$!
-	_i=0
-	until awk -v p="$EVENTS_PID" '$2 == 16 && $3 % 4194304 == p && $4 != "00000000" { f = 1 }
-		END { exit !f }' /proc/net/netlink; do
-		_i=$((_i + 1))
-		[ "$_i" -le 300 ] ||
-			fail "ferry events did not subscribe in 30 s: $(cat "$SCRATCH/events.err")"
-		sleep 0.1
-	done
+	wait_for 30 events_subscribed ||
+		fail "ferry events did not subscribe in 30 s: $(cat "$SCRATCH/events.err")"
+}
+
+# events_subscribed: /proc/net/netlink lists a generic netlink (16) socket
+# of $EVENTS_PID (libnl's port: pid + n << 22) with a group bit set.
+events_subscribed() {
+	awk -v p="$EVENTS_PID" '$2 == 16 && $3 % 4194304 == p && $4 != "00000000" { f = 1 }
+		END { exit !f }' /proc/net/netlink
 }
 
 # events_wait: waits for the listener; it must exit 0 and print valid JSON

@@ -50,7 +50,7 @@ def command(sock, cmd):
 
 
 def ferry_text_symbols(log, ko):
-    """(base, sorted [(offset, name)]) of ferry.ko's .text, or None.
+    """(base, sorted [(offset, size, name)]) of ferry.ko's .text, or None.
 
     load_ferry in lib.sh prints where the module's .text was loaded.
     """
@@ -73,18 +73,19 @@ def ferry_text_symbols(log, ko):
         parts = line.split()
         # "OFFSET l     F .text  SIZE NAME"
         if len(parts) >= 6 and parts[-3] == ".text" and "F" in parts[1:-3]:
-            syms.append((int(parts[0], 16), parts[-1]))
+            syms.append((int(parts[0], 16), int(parts[-2], 16), parts[-1]))
     return base, sorted(syms)
 
 
 def where(rip, ferry):
     if ferry:
         base, syms = ferry
-        i = bisect.bisect_right(syms, (rip - base, "\uffff")) - 1
-        if rip >= base and i >= 0 and rip - base - syms[i][0] < 0x10000:
-            return f"ferry.ko: {syms[i][1]}+{rip - base - syms[i][0]:#x}"
+        off = rip - base
+        i = bisect.bisect_right([start for start, _, _ in syms], off) - 1
+        if off >= 0 and i >= 0 and off < syms[i][0] + syms[i][1]:
+            return f"ferry.ko: {syms[i][2]}+{off - syms[i][0]:#x}"
     if rip >= 0xFFFFFFFFA0000000:
-        return "a module other than ferry's .text"
+        return "a module (not a function in ferry.ko's .text)"
     if rip >= 0xFFFFFFFF80000000:
         return ("the kernel (nokaslr: /proc/kallsyms of any boot of this "
                 "kernel names the address)")

@@ -177,11 +177,7 @@ n0=$(live_count)
 	echo "BEGIN IMMEDIATE;"
 	echo "SELECT 'blocker-locked';"
 	# Hold the lock until the snapshot attempt is over, however slow.
-	j=0
-	while [ ! -e "$SCRATCH/blocker.release" ] && [ "$j" -lt 1200 ]; do
-		sleep 0.1
-		j=$((j + 1))
-	done
+	wait_for 120 '[ -e "$SCRATCH/blocker.release" ]' || :
 	echo "ROLLBACK;"
 ) | "$SQLITE3" -batch "$DB" >"$SCRATCH/blocker.out" 2>&1 &
 blocker=$!
